@@ -1,0 +1,120 @@
+"""Normalise per-event tables to one schema with one notion of risk.
+
+Whatever wrote the scores, the views see the same columns: ``timestamp`` (UTC),
+``src_ip``, ``dst_ip``, ``protocol``, ``bytes``, ``duration``, ``raw_score`` as
+written, ``risk`` (higher is more anomalous) and ``flagged`` (the producer's
+own verdict, where it gave one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# Score columns we know, with the sign that turns them into risk.
+# ``anomaly_score`` is scikit-learn's decision_function: lower is more anomalous.
+SCORE_COLUMNS = {"anomaly_score": -1.0, "ml_score": 1.0, "score": 1.0}
+
+# Synonyms the pipeline's versions used, mapped to the normalised names.
+COLUMN_ALIASES = {
+    "dest_ip": "dst_ip",
+    "prediction": "flagged",
+    "ml_is_outlier": "flagged",
+}
+
+EVENT_COLUMNS = ("timestamp", "src_ip", "dst_ip", "protocol", "bytes", "duration")
+CATEGORICAL_COLUMNS = ("src_ip", "dst_ip", "protocol", "host", "user")
+KEPT_EXTRA_COLUMNS = ("host", "user", "action", "label", "detailed_label")
+
+
+class EventsReadError(ValueError):
+    """The table cannot be read as scored events; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScoredEvents:
+    """Normalised events, where they came from and how their score reads."""
+
+    frame: pd.DataFrame
+    source: str
+    score_column: str
+    default_threshold: float
+
+
+def score_column_of(columns) -> str | None:
+    """The first known score column present, or None."""
+    return next((name for name in SCORE_COLUMNS if name in columns), None)
+
+
+def normalise_events(raw: pd.DataFrame, source: str,
+                     score_label: str | None = None) -> ScoredEvents:
+    """Map a scored table to the normalised schema; raise if it has no score."""
+    score_column = score_column_of(raw.columns)
+    if score_column is None:
+        raise EventsReadError(
+            f"'{source}' has no score column (looked for "
+            f"{', '.join(SCORE_COLUMNS)}; found {', '.join(map(str, raw.columns))})"
+        )
+    frame = raw.rename(columns=COLUMN_ALIASES)
+    events = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    events["timestamp"] = to_utc(frame["timestamp"]) if "timestamp" in frame else (
+        pd.Series(pd.NaT, index=events.index, dtype="datetime64[ns, UTC]"))
+    for name in ("src_ip", "dst_ip", "protocol"):
+        events[name] = _text(frame[name]) if name in frame else "unknown"
+    for name in ("bytes", "duration"):
+        events[name] = (pd.to_numeric(frame[name], errors="coerce")
+                        if name in frame else np.nan)
+    raw_score = pd.to_numeric(frame[score_column], errors="coerce").astype(float)
+    events["raw_score"] = raw_score.to_numpy()
+    events["risk"] = (SCORE_COLUMNS[score_column] * raw_score).to_numpy()
+    events["flagged"] = _flags(frame)
+    for name in KEPT_EXTRA_COLUMNS:
+        if name in frame:
+            events[name] = _text(frame[name])
+    for name in CATEGORICAL_COLUMNS:
+        if name in events:
+            events[name] = events[name].astype("category")
+    label = score_label or score_column
+    return ScoredEvents(events, source, label, default_threshold(events, label))
+
+
+def default_threshold(events: pd.DataFrame, score_column: str) -> float:
+    """Where alerts start before the analyst moves the threshold.
+
+    For decision-function scores the model's own boundary (risk 0); otherwise
+    the lowest risk the producer flagged, or the 99th percentile of risk.
+    """
+    risk = events["risk"].to_numpy()
+    finite = risk[np.isfinite(risk)]
+    if finite.size == 0:
+        return 0.0
+    if score_column.startswith("anomaly_score"):
+        return 0.0
+    flagged = events["flagged"].fillna(False).to_numpy(dtype=bool)
+    flagged_risk = risk[flagged & np.isfinite(risk)]
+    if flagged_risk.size:
+        return float(flagged_risk.min())
+    return float(np.quantile(finite, 0.99))
+
+
+def to_utc(values: pd.Series) -> pd.Series:
+    """Timestamps as UTC: naive ones are taken as UTC, numbers as epoch seconds."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_datetime(values, unit="s", utc=True, errors="coerce")
+    return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype("string").fillna("unknown").astype(str)
+
+
+def _flags(frame: pd.DataFrame) -> pd.Series:
+    if "flagged" not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    flags = frame["flagged"]
+    if pd.api.types.is_numeric_dtype(flags):
+        return (pd.to_numeric(flags, errors="coerce") > 0).astype("boolean")
+    words = flags.astype("string").str.strip().str.lower()
+    return words.isin(["1", "true", "yes", "outlier", "anomaly"]).astype("boolean")

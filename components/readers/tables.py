@@ -1,0 +1,60 @@
+"""Turn an object's bytes into a dataframe, by the object's file type."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TABLE_SUFFIXES = (".parquet", ".csv", ".json")
+
+
+class TableReadError(ValueError):
+    """The object could not be read as a table; the message says why."""
+
+
+def read_table(data: bytes, source: str, columns: list[str] | None = None
+               ) -> pd.DataFrame:
+    """Read Parquet, CSV or JSON bytes into a dataframe.
+
+    ``columns`` limits a Parquet read to the columns that exist among them.
+    """
+    if not data:
+        raise TableReadError(f"'{source}' is empty (0 bytes)")
+    suffix = source.rpartition(".")[2].lower()
+    try:
+        if suffix == "parquet":
+            return _read_parquet(data, columns)
+        if suffix == "csv":
+            return pd.read_csv(io.BytesIO(data))
+        if suffix == "json":
+            return _read_json(data)
+    except TableReadError:
+        raise
+    except (pa.ArrowException, ValueError, UnicodeDecodeError, OSError) as exc:
+        raise TableReadError(f"'{source}' is not a readable {suffix} file: "
+                             f"{str(exc).splitlines()[0][:200]}") from exc
+    raise TableReadError(f"'{source}' has an unknown table type '.{suffix}'")
+
+
+def _read_parquet(data: bytes, columns: list[str] | None) -> pd.DataFrame:
+    parquet = pq.ParquetFile(pa.BufferReader(data))
+    wanted = None
+    if columns is not None:
+        present = set(parquet.schema_arrow.names)
+        wanted = [name for name in columns if name in present]
+    return parquet.read(columns=wanted).to_pandas()
+
+
+def _read_json(data: bytes) -> pd.DataFrame:
+    parsed = json.loads(data)
+    if isinstance(parsed, dict):
+        parsed = [parsed] if not _is_long_json(parsed) else parsed["metrics"]
+    return pd.DataFrame(parsed)
+
+
+def _is_long_json(parsed: dict) -> bool:
+    return isinstance(parsed.get("metrics"), list)

@@ -1,0 +1,135 @@
+"""Where the artifacts live: read from the pipeline's environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+DEFAULT_BUCKETS = {
+    "models": "cybersec-ml-models",
+    "eval": "cybersec-ml-eval",
+    "silver": "cybersec-ml-silver",
+}
+
+# Environment variable that overrides each bucket name, as the pipeline names them.
+BUCKET_VARIABLES = {
+    "models": "MODELS_BUCKET",
+    "eval": "EVAL_BUCKET",
+    "silver": "SILVER_BUCKET",
+}
+
+# Per-event score tables have no upstream bucket; a newer pipeline may add one.
+SCORES_BUCKET_VARIABLE = "SCORES_BUCKET"
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable store."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Everything needed to open the artifact store, secrets kept out of ``repr``."""
+
+    protocol: str
+    """``s3`` for MinIO/S3, ``file`` for a local folder of bucket folders."""
+
+    root: str = ""
+    """For ``file``: the folder whose sub-folders are the buckets."""
+
+    endpoint_url: str = ""
+    """For ``s3``: scheme, host and port of the S3 API."""
+
+    buckets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BUCKETS))
+    """Role (``models``, ``eval``, ``silver``, ``scores``) to bucket name."""
+
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    @property
+    def location(self) -> str:
+        """Where the store is, safe to show to a user (never a key)."""
+        return self.endpoint_url if self.protocol == "s3" else self.root
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreConfig:
+        """Build the configuration the pipeline's variables describe.
+
+        ``SOC_COPILOT_STORE`` (a folder or ``file://`` URL) wins over
+        ``MINIO_ENDPOINT``; with neither set there is no store to read.
+        """
+        env = os.environ if environ is None else environ
+        buckets = {
+            role: env.get(variable) or DEFAULT_BUCKETS[role]
+            for role, variable in BUCKET_VARIABLES.items()
+        }
+        if env.get(SCORES_BUCKET_VARIABLE):
+            buckets["scores"] = env[SCORES_BUCKET_VARIABLE]
+        timeouts = {
+            "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 5.0),
+            "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 30.0),
+        }
+        location = env.get("SOC_COPILOT_STORE", "").strip()
+        if location:
+            return cls._from_location(location, buckets, env, timeouts)
+        endpoint = env.get("MINIO_ENDPOINT", "").strip()
+        if not endpoint:
+            raise ConfigError(
+                "No store configured: set SOC_COPILOT_STORE to a folder of "
+                "bucket folders, or MINIO_ENDPOINT (with MINIO_ACCESS_KEY and "
+                "MINIO_SECRET_KEY) for MinIO."
+            )
+        secure = env.get("MINIO_SECURE", "false").strip().lower() in TRUE_WORDS
+        return cls(
+            protocol="s3",
+            endpoint_url=endpoint_url(endpoint, secure),
+            buckets=buckets,
+            access_key=env.get("MINIO_ACCESS_KEY", ""),
+            secret_key=env.get("MINIO_SECRET_KEY", ""),
+            **timeouts,
+        )
+
+    @classmethod
+    def _from_location(cls, location, buckets, env, timeouts) -> StoreConfig:
+        parsed = urlparse(location)
+        if parsed.scheme in ("", "file"):
+            root = parsed.path if parsed.scheme == "file" else location
+            return cls(protocol="file", root=os.path.abspath(root),
+                       buckets=buckets, **timeouts)
+        if parsed.scheme in ("http", "https"):
+            return cls(
+                protocol="s3", endpoint_url=location.rstrip("/"), buckets=buckets,
+                access_key=env.get("MINIO_ACCESS_KEY", ""),
+                secret_key=env.get("MINIO_SECRET_KEY", ""), **timeouts,
+            )
+        raise ConfigError(
+            f"SOC_COPILOT_STORE={location!r}: use a folder, a file:// URL or "
+            "an http(s):// S3 endpoint."
+        )
+
+
+def endpoint_url(endpoint: str, secure: bool) -> str:
+    """Turn ``host:port`` (the pipeline's form) or a full URL into a URL."""
+    if "://" in endpoint:
+        return endpoint.rstrip("/")
+    scheme = "https" if secure else "http"
+    return f"{scheme}://{endpoint.rstrip('/')}"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from exc
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be more than 0 seconds")
+    return value

@@ -1,0 +1,171 @@
+"""Read-only access to the pipeline's buckets through fsspec.
+
+MinIO is reached with s3fs; a local folder whose sub-folders are the buckets is
+read through fsspec's local filesystem, so both go through the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import fsspec
+import pandas as pd
+
+from .. import get_logger
+from .artifacts import ArtifactInfo
+from .cache import ArtifactCache
+from .config import StoreConfig
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_OBJECT_BYTES = 512 * 2**20
+
+
+class StoreError(RuntimeError):
+    """The store could not answer; the message names the object and why."""
+
+
+class ArtifactStore:
+    """List and read the pipeline's artifacts; never writes.
+
+    Parameters
+    ----------
+    config:
+        Where the store is and which buckets hold which artifacts.
+    max_object_bytes:
+        Objects larger than this are refused without being read.
+    cache:
+        Parsed artifacts keyed by object and ETag; shared when given.
+    """
+
+    def __init__(
+        self,
+        config: StoreConfig,
+        max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+        cache: ArtifactCache | None = None,
+    ):
+        self.config = config
+        self.max_object_bytes = max_object_bytes
+        self.cache = cache if cache is not None else ArtifactCache()
+        self.fs = _open_filesystem(config)
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.config.protocol}: {self.config.location})"
+
+    @property
+    def location(self) -> str:
+        return self.config.location
+
+    def bucket(self, role: str) -> str:
+        """Name of the bucket that holds ``role`` artifacts (models, eval, ...)."""
+        return self.config.buckets[role]
+
+    def list_artifacts(self, bucket: str) -> list[ArtifactInfo]:
+        """Every object at the top level of ``bucket``, oldest run first."""
+        started = time.perf_counter()
+        try:
+            entries = self.fs.ls(self._bucket_path(bucket), detail=True, refresh=True)
+        except FileNotFoundError as exc:
+            raise StoreError(f"Bucket '{bucket}' does not exist") from exc
+        except Exception as exc:
+            raise StoreError(f"Cannot list bucket '{bucket}': {_reason(exc)}") from exc
+        artifacts = [
+            _artifact_info(bucket, entry)
+            for entry in entries
+            if entry.get("type") == "file"
+        ]
+        artifacts.sort(key=lambda info: info.sort_key)
+        log.info("listed bucket=%s objects=%d ms=%.0f", bucket, len(artifacts),
+                 1000 * (time.perf_counter() - started))
+        return artifacts
+
+    def read_bytes(self, info: ArtifactInfo) -> bytes:
+        """The object's content, refused above ``max_object_bytes``."""
+        if info.size > self.max_object_bytes:
+            raise StoreError(
+                f"'{info.path}' is {info.size:,} bytes, over the "
+                f"{self.max_object_bytes:,}-byte limit; not read"
+            )
+        started = time.perf_counter()
+        try:
+            data = self.fs.cat_file(self._object_path(info))
+        except FileNotFoundError as exc:
+            raise StoreError(f"'{info.path}' is no longer in the store") from exc
+        except Exception as exc:
+            raise StoreError(f"Cannot read '{info.path}': {_reason(exc)}") from exc
+        log.info("read object=%s bytes=%d ms=%.0f", info.path, len(data),
+                 1000 * (time.perf_counter() - started))
+        return data
+
+    def load(self, info: ArtifactInfo, parse: Callable[[bytes, str], T]) -> T:
+        """Read and parse an object once per process and ETag.
+
+        ``parse`` receives the bytes and the object's path (for its messages).
+        """
+        key = (info.path, info.etag, info.size, _qualified_name(parse))
+        return self.cache.get_or_load(
+            key, lambda: parse(self.read_bytes(info), info.path)
+        )
+
+    def remember(self, key: tuple, compute: Callable[[], T]) -> T:
+        """Cache a value derived from artifacts (e.g. scores) for the process."""
+        return self.cache.get_or_load(("derived", *key), compute)
+
+    def _bucket_path(self, bucket: str) -> str:
+        if self.config.protocol == "file":
+            return f"{self.config.root}/{bucket}"
+        return bucket
+
+    def _object_path(self, info: ArtifactInfo) -> str:
+        return f"{self._bucket_path(info.bucket)}/{info.name}"
+
+
+def _open_filesystem(config: StoreConfig) -> Any:
+    if config.protocol == "file":
+        return fsspec.filesystem("file")
+    return fsspec.filesystem(
+        "s3",
+        key=config.access_key or None,
+        secret=config.secret_key or None,
+        anon=not (config.access_key or config.secret_key),
+        skip_instance_cache=True,
+        client_kwargs={"endpoint_url": config.endpoint_url,
+                       "region_name": "us-east-1"},
+        config_kwargs={
+            "connect_timeout": config.connect_timeout,
+            "read_timeout": config.read_timeout,
+            "retries": {"max_attempts": 3, "mode": "standard"},
+        },
+    )
+
+
+def _artifact_info(bucket: str, entry: dict) -> ArtifactInfo:
+    name = entry["name"].rstrip("/").rpartition("/")[2]
+    size = int(entry.get("size") or 0)
+    if "LastModified" in entry:
+        modified = pd.Timestamp(entry["LastModified"])
+        etag = str(entry.get("ETag", "")).strip('"')
+    else:
+        # Local files have no ETag: size and modification time stand in for it.
+        mtime = float(entry.get("mtime") or 0.0)
+        modified = pd.Timestamp(mtime, unit="s")
+        etag = f"{size}-{mtime!r}"
+    modified = modified.tz_localize("UTC") if modified.tz is None else (
+        modified.tz_convert("UTC"))
+    return ArtifactInfo(bucket=bucket, name=name, size=size,
+                        last_modified=modified, etag=etag)
+
+
+def _qualified_name(function: Callable) -> str:
+    return f"{getattr(function, '__module__', '')}.{function.__qualname__}"
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, secret-free description of why a store call failed."""
+    text = str(exc).strip() or type(exc).__name__
+    first_line = text.splitlines()[0]
+    return first_line[:300]
