@@ -6,6 +6,7 @@ read through fsspec's local filesystem, so both go through the same code.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -169,3 +170,18 @@ def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     first_line = text.splitlines()[0]
     return first_line[:300]
+
+
+_SHARED_STORES: dict[tuple, ArtifactStore] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store(config: StoreConfig) -> ArtifactStore:
+    """One store (and so one cache) per configuration and server process."""
+    key = (config.protocol, config.location, tuple(sorted(config.buckets.items())),
+           config.access_key, config.secret_key)
+    with _SHARED_LOCK:
+        if key not in _SHARED_STORES:
+            _SHARED_STORES[key] = ArtifactStore(config)
+            log.info("opened store location=%s", config.location)
+        return _SHARED_STORES[key]

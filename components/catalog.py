@@ -1,0 +1,208 @@
+"""What the store holds and which of it is selected: the views' shared source.
+
+A ``Catalog`` lists the pipeline's buckets, remembers the analyst's choice of
+model and events, and hands the views parsed, normalised data. Reads go through
+the store's process-wide cache, so many sessions cost one read per artifact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import param
+
+from . import get_logger
+from .readers import (
+    ModelArtifact,
+    ScoredEvents,
+    normalise_events,
+    read_evaluation,
+    read_model,
+    read_table,
+    score_events,
+)
+from .readers.events import score_column_of
+from .readers.tables import TABLE_SUFFIXES
+from .store import ArtifactInfo, ArtifactStore, StoreConfig, latest
+from .store.store import shared_store
+
+log = get_logger(__name__)
+
+MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+# Columns of silver and score tables the views use; others are not read.
+EVENT_READ_COLUMNS = [
+    "timestamp", "src_ip", "dst_ip", "dest_ip", "protocol", "bytes", "duration",
+    "bytes_per_second", "anomaly_score", "ml_score", "score", "prediction",
+    "ml_is_outlier", "host", "user", "action", "label", "detailed_label",
+]
+
+
+class Catalog(param.Parameterized):
+    """The artifacts in the store, refreshed on demand, and the selection."""
+
+    store = param.ClassSelector(class_=ArtifactStore, allow_None=True, doc="""
+        Where artifacts are read from; None when no store is configured.""")
+
+    models = param.List(default=[], item_type=ArtifactInfo, doc="""
+        Model objects, oldest run first.""")
+
+    evaluations = param.List(default=[], item_type=ArtifactInfo, doc="""
+        Evaluation objects, oldest run first.""")
+
+    event_tables = param.List(default=[], item_type=ArtifactInfo, doc="""
+        Tables of events: silver tables (scored here) and score tables.""")
+
+    model = param.Selector(default=None, objects=[], allow_None=True, doc="""
+        Name of the selected model; the latest after each refresh unless the
+        analyst chose another that still exists.""")
+
+    events = param.Selector(default=None, objects=[], allow_None=True, doc="""
+        Path of the selected events table: a per-event scores table, or a
+        silver table that the selected model scores.""")
+
+    problems = param.Dict(default={}, doc="""
+        Per bucket role, why listing it failed; empty when all answered.""")
+
+    last_refresh = param.Date(default=None, allow_None=True, doc="""
+        When the buckets were last listed (UTC).""")
+
+    @classmethod
+    def from_env(cls, environ=None, **params) -> Catalog:
+        """A catalog over the store the environment configures, listed once."""
+        store = shared_store(StoreConfig.from_env(environ))
+        catalog = cls(store=store, **params)
+        catalog.refresh()
+        return catalog
+
+    def refresh(self) -> None:
+        """List every bucket again; keep choices that still exist."""
+        if self.store is None:
+            return
+        listed, problems = {}, {}
+        for role in ("models", "eval", "silver", "scores"):
+            if role not in self.store.config.buckets:
+                continue
+            try:
+                listed[role] = self.store.list_artifacts(self.store.bucket(role))
+            except Exception as exc:
+                log.warning("refresh failed role=%s reason=%s", role, exc)
+                problems[role] = str(exc)
+                listed[role] = []
+        with param.parameterized.batch_call_watchers(self):
+            self._apply_listing(listed)
+            self.problems = problems
+            self.last_refresh = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def _apply_listing(self, listed: dict[str, list[ArtifactInfo]]) -> None:
+        models = [a for a in listed.get("models", []) if a.suffix in MODEL_SUFFIXES]
+        evaluations, score_tables = _split_eval_bucket(listed.get("eval", []))
+        silver = [a for a in listed.get("silver", []) if a.suffix == ".parquet"]
+        score_tables += [a for a in listed.get("scores", [])
+                         if a.suffix in TABLE_SUFFIXES]
+        event_tables = sorted(silver + score_tables, key=lambda a: a.sort_key)
+        self.models, self.evaluations = models, evaluations
+        self.event_tables = event_tables
+        self._update_selector("model", [a.name for a in models], latest(models))
+        preferred = latest(score_tables) or latest(silver)
+        self._update_selector("events", [a.path for a in event_tables], preferred,
+                              key="path")
+
+    def _update_selector(self, name, options, preferred, key="name") -> None:
+        current = getattr(self, name)
+        self.param[name].objects = list(reversed(options))
+        if current not in options:
+            setattr(self, name, getattr(preferred, key) if preferred else None)
+
+    @property
+    def selected_model(self) -> ArtifactInfo | None:
+        return next((a for a in self.models if a.name == self.model), None)
+
+    @property
+    def selected_events(self) -> ArtifactInfo | None:
+        return next((a for a in self.event_tables if a.path == self.events), None)
+
+    @property
+    def object_counts(self) -> dict[str, int]:
+        return {"models": len(self.models), "evaluations": len(self.evaluations),
+                "event tables": len(self.event_tables)}
+
+    def load_model(self, info: ArtifactInfo | None = None) -> ModelArtifact:
+        """The selected (or given) model, read once per process."""
+        info = info or self.selected_model
+        if info is None:
+            raise LookupError(self._nothing_in("models", "model"))
+        return self.store.load(info, read_model)
+
+    def load_evaluations(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """All runs' metrics as a long table, and the objects that failed."""
+        rows, failures = [], {}
+        for info in self.evaluations:
+            try:
+                metrics = self.store.load(info, read_evaluation)
+            except Exception as exc:
+                failures[info.path] = str(exc)
+                continue
+            rows.append(_metric_rows(info, metrics))
+        if not rows:
+            return _empty_history(), failures
+        return pd.concat(rows, ignore_index=True), failures
+
+    def load_events(self) -> ScoredEvents:
+        """The selected events, normalised; silver tables scored by the model."""
+        info = self.selected_events
+        if info is None:
+            raise LookupError(self._nothing_in("silver", "events table"))
+        table = self.store.load(info, read_event_table)
+        if score_column_of(table.columns) is not None:
+            return self.store.remember(
+                ("normalised", info.path, info.etag),
+                lambda: normalise_events(table, info.path))
+        model_info = self.selected_model
+        if model_info is None:
+            raise LookupError(
+                f"'{info.path}' holds unscored events and there is no model to "
+                f"score them with: {self._nothing_in('models', 'model')}")
+        model = self.load_model(model_info)
+        return self.store.remember(
+            ("scored", info.path, info.etag, model_info.path, model_info.etag),
+            lambda: score_events(table, model, info.path))
+
+    def _nothing_in(self, role: str, what: str) -> str:
+        if self.store is None:
+            return "no store is configured"
+        bucket = self.store.config.buckets.get(role, role)
+        if role in self.problems:
+            return self.problems[role]
+        return f"bucket '{bucket}' holds no {what}"
+
+
+def read_event_table(data: bytes, source: str) -> pd.DataFrame:
+    """An events table with only the columns the views use."""
+    return read_table(data, source, columns=EVENT_READ_COLUMNS)
+
+
+def _split_eval_bucket(objects: list[ArtifactInfo]):
+    """``eval_*`` objects are evaluations; other tables there may be scores."""
+    tables = [a for a in objects if a.suffix in TABLE_SUFFIXES]
+    evaluations = [a for a in tables if a.name.startswith("eval")]
+    others = [a for a in tables if not a.name.startswith("eval")
+              and a.suffix != ".json"]
+    return evaluations, others
+
+
+def _metric_rows(info: ArtifactInfo, metrics: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({
+        "run": info.name,
+        "run_time": info.run_time,
+        "metric": metrics.index.astype(str),
+        "value": metrics.to_numpy(dtype=float),
+    })
+
+
+def _empty_history() -> pd.DataFrame:
+    return pd.DataFrame({
+        "run": pd.Series(dtype=str), "run_time": pd.Series(dtype="datetime64[ns]"),
+        "metric": pd.Series(dtype=str), "value": pd.Series(dtype=float),
+    })

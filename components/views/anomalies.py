@@ -1,0 +1,209 @@
+"""Which events are anomalous at the analyst's threshold, when, and from where."""
+
+from __future__ import annotations
+
+import io
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from .. import get_logger
+from ..readers import ScoredEvents, normalise_events
+from .base import CatalogView, problem
+from .event_summary import EventSummary
+
+log = get_logger(__name__)
+
+ALERT_COLOR = "#d62728"
+EVENT_COLOR = "#9aa5b1"
+TABLE_COLUMNS = ["timestamp", "src_ip", "dst_ip", "protocol", "bytes", "duration",
+                 "risk", "raw_score", "flagged", "host", "user", "action"]
+
+
+class AnomalyView(CatalogView):
+    """Score distribution, threshold, alerts over time and by address, and the
+    alerts table with a CSV download.
+
+    Give it a ``catalog`` (it follows the selected events table and model) or,
+    in a notebook, any scored ``data`` frame with a score column.
+    """
+
+    title = param.String(default="Anomalies")
+
+    data = param.DataFrame(default=None, allow_None=True, doc="""
+        A scored events table to show instead of the catalog's selection.""")
+
+    threshold = param.Number(default=0.0, doc="""
+        Risk at and above which an event is an alert (higher is more
+        anomalous; for the pipeline's model, 0 is its own boundary).""")
+
+    source_hosts = param.ListSelector(default=[], objects=[], doc="""
+        Only events from these source addresses; all when empty.""")
+
+    page_size = param.Integer(default=20, bounds=(5, 200), doc="""
+        Alerts per table page; only one page is sent to the browser.""")
+
+    summary = param.ClassSelector(class_=EventSummary, allow_None=True,
+                                  precedence=-1, doc="""
+        Arrays prepared once per events table for fast recomputation.""")
+
+    error = param.String(default="", precedence=-1, doc="""
+        Why the events could not be shown; empty when they can.""")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._slider = pn.widgets.EditableFloatSlider(name="Risk threshold", width=360,
+                                              value=self.threshold, step=0.001)
+        self._slider.link(self, value="threshold", bidirectional=True)
+        self._hosts = pn.widgets.MultiChoice.from_param(
+            self.param.source_hosts, name="Source hosts (empty: all)", width=360)
+        self._table = pn.widgets.Tabulator(
+            pd.DataFrame(), pagination="remote", page_size=self.page_size,
+            header_filters=True, disabled=True, show_index=False,
+            sizing_mode="stretch_width", name="alerts-table")
+        self._download = pn.widgets.FileDownload(
+            callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
+            label="Download alerts (CSV)", button_type="primary", width=240)
+        self.param.watch(self._reload, ["data"])
+        if self.catalog is not None:
+            self.catalog.param.watch(self._reload, ["events", "model",
+                                                    "event_tables", "models"])
+        self._reload()
+
+    def _load(self) -> ScoredEvents:
+        if self.data is not None:
+            return normalise_events(self.data, "data")
+        if self.catalog is None:
+            raise LookupError("no catalog and no data given")
+        return self.catalog.load_events()
+
+    def _reload(self, *_events) -> None:
+        try:
+            scored = self._load()
+            if self.summary is not None and self.summary.scored is scored:
+                return
+            summary = EventSummary(scored)
+        except Exception as exc:
+            log.warning("events not shown reason=%s", exc)
+            with param.parameterized.batch_call_watchers(self):
+                self.summary, self.error = None, str(exc)
+            return
+        self._apply_summary(summary)
+
+    def _apply_summary(self, summary: EventSummary) -> None:
+        low, high = summary.risk_range
+        self._slider.param.update(start=low, end=high,
+                                  step=max((high - low) / 500, 1e-6))
+        with param.parameterized.batch_call_watchers(self):
+            self.param.source_hosts.objects = summary.source_addresses
+            self.source_hosts = []
+            self.threshold = float(np.clip(summary.default_threshold, low, high))
+            self.error = ""
+            self.summary = summary
+        self._update_table()
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(self._heading(), pn.panel(self._content),
+                         sizing_mode="stretch_width", name=self.title)
+
+    @param.depends("summary", "error")
+    def _content(self) -> pn.viewable.Viewable:
+        if self.summary is None:
+            return problem(self.error or "no events", "No events to show")
+        summary = self.summary
+        controls = pn.Row(self._slider, self._hosts)
+        plots = pn.GridBox(
+            self._histogram(summary), self._timeline(summary),
+            self._size_scatter(summary),
+            pn.Row(hv.DynamicMap(self._top_sources),
+                   hv.DynamicMap(self._top_destinations)),
+            ncols=2, sizing_mode="stretch_width")
+        return pn.Column(
+            pn.pane.Markdown(f"**Events:** {summary.label}", name="events-source"),
+            controls, pn.panel(self._counts), plots,
+            pn.Row(pn.pane.Markdown("### Alerts"), self._download),
+            self._table,
+            sizing_mode="stretch_width")
+
+    def _mask(self) -> np.ndarray:
+        return self.summary.alert_mask(self.threshold, self.source_hosts)
+
+    @param.depends("threshold", "source_hosts")
+    def _counts(self) -> pn.viewable.Viewable:
+        alerts, total = self.summary.count_alerts(self.threshold, self.source_hosts)
+        rate = 100 * alerts / total if total else 0.0
+        numbers = [("Alerts", alerts, "{value:,.0f}"),
+                   ("Alert rate", rate, "{value:.2f} %"),
+                   ("Events", total, "{value:,.0f}")]
+        return pn.Row(*[
+            pn.indicators.Number(name=name, value=value, format=fmt,
+                                 font_size="26pt", title_size="11pt")
+            for name, value, fmt in numbers], name="alert-counts")
+
+    def _histogram(self, summary: EventSummary):
+        counts, edges = summary.histogram
+        bars = hv.Histogram((edges, counts), kdims=["risk"], vdims=["events"])
+        line = hv.DynamicMap(self._threshold_line)
+        return (bars.opts(color=EVENT_COLOR, line_color=None, logy=True)
+                * line).opts(title="Risk distribution (line: threshold)",
+                             responsive=True, height=280)
+
+    @param.depends("threshold")
+    def _threshold_line(self):
+        return hv.VLine(self.threshold).opts(color=ALERT_COLOR, line_width=2)
+
+    def _timeline(self, summary: EventSummary):
+        events = hv.Points(summary.plot_frame, kdims=["time", "risk"]).opts(
+            color=EVENT_COLOR, size=3, alpha=0.5)
+        return (events * hv.DynamicMap(self._alert_points)).opts(
+            title="Events over time (red: alerts)", responsive=True, height=280)
+
+    @param.depends("threshold", "source_hosts")
+    def _alert_points(self):
+        alerts = self.summary.plot_frame[self._mask()]
+        return hv.Points(alerts, kdims=["time", "risk"],
+                         vdims=["src_ip", "dst_ip"]).opts(
+            color=ALERT_COLOR, size=4, tools=["hover"])
+
+    def _size_scatter(self, summary: EventSummary):
+        return hv.Points(summary.plot_frame, kdims=["log10 duration (s)",
+                                                    "log10 bytes"],
+                         vdims=["risk"]).opts(
+            color="risk", cmap="inferno_r", colorbar=True, size=4, alpha=0.7,
+            title="Bytes against duration (log10 of 1 + value)",
+            responsive=True, height=280, tools=["hover"])
+
+    @param.depends("threshold", "source_hosts")
+    def _top_sources(self):
+        return _address_bars(self.summary.top_addresses(self._mask(), "src_ip"),
+                             "source", "#4a6fa5")
+
+    @param.depends("threshold", "source_hosts")
+    def _top_destinations(self):
+        return _address_bars(self.summary.top_addresses(self._mask(), "dst_ip"),
+                             "destination", "#e07b39")
+
+    @param.depends("threshold", "source_hosts", watch=True)
+    def _update_table(self) -> None:
+        if self.summary is None:
+            return
+        alerts = self.summary.alerts_table(self._mask(), TABLE_COLUMNS)
+        self._table.value = alerts
+
+    def _alerts_csv(self) -> io.StringIO:
+        """Exactly the rows the table holds after its filters and sorting."""
+        buffer = io.StringIO()
+        self._table.current_view.to_csv(buffer, index=False)
+        buffer.seek(0)
+        return buffer
+
+
+def _address_bars(counts: pd.DataFrame, role: str, color: str) -> hv.Bars:
+    """Alert counts per address; ``role`` names the axis so plots stay unlinked."""
+    bars = hv.Bars(counts.rename(columns={"address": role}), kdims=[role],
+                   vdims=["alerts"])
+    return bars.opts(invert_axes=True, color=color, height=280, responsive=True,
+                     title=f"Top {role}s (alerts)", tools=["hover"], xlabel="")

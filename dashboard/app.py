@@ -1,0 +1,81 @@
+"""The SOC Copilot page: three views over one catalog, plus the status area.
+
+Served by ``soc-copilot serve`` or ``panel serve dashboard/app.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import holoviews as hv
+import panel as pn
+
+from components import get_logger
+from components.catalog import Catalog
+from components.store import ConfigError
+from components.views import AnomalyView, EvaluationView, ModelView
+from dashboard.status import StatusPanel, problems_banner
+
+log = get_logger(__name__)
+
+TITLE = "SOC Copilot"
+DEFAULT_REFRESH_SECONDS = 60
+
+pn.extension("tabulator", sizing_mode="stretch_width", notifications=False)
+hv.extension("bokeh", logo=False)
+
+
+def refresh_seconds() -> float:
+    raw = os.environ.get("SOC_COPILOT_REFRESH_SECONDS", "")
+    return float(raw) if raw.strip() else DEFAULT_REFRESH_SECONDS
+
+
+def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
+    """Build one session's page; a new catalog per session, a shared store."""
+    try:
+        catalog = catalog or Catalog.from_env()
+    except ConfigError as exc:
+        log.warning("no store configured: %s", exc)
+        return _unconfigured_page(str(exc))
+    template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=300)
+    template.sidebar.append(StatusPanel(catalog=catalog))
+    template.sidebar.append(_events_choice(catalog))
+    template.main.append(pn.Column(
+        problems_banner(catalog),
+        pn.Tabs(
+            ("Anomalies", AnomalyView(catalog=catalog)),
+            ("Evaluation", EvaluationView(catalog=catalog)),
+            ("Models", ModelView(catalog=catalog)),
+            dynamic=False, name="views",
+        ),
+        sizing_mode="stretch_width",
+    ))
+    _schedule_refresh(catalog)
+    return template
+
+
+def _events_choice(catalog: Catalog) -> pn.viewable.Viewable:
+    return pn.Column(
+        "**Events table** (silver tables are scored with the selected model)",
+        pn.widgets.Select.from_param(catalog.param.events, name="", width=260),
+    )
+
+
+def _schedule_refresh(catalog: Catalog) -> None:
+    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+        return
+    period = refresh_seconds()
+    if period > 0:
+        pn.state.add_periodic_callback(catalog.refresh, period=int(period * 1000))
+
+
+def _unconfigured_page(reason: str) -> pn.template.BaseTemplate:
+    from components.views.base import problem
+
+    template = pn.template.BootstrapTemplate(title=TITLE)
+    template.main.append(problem(reason, "No store"))
+    return template
+
+
+if __name__.startswith("bokeh_app"):
+    create_app().servable()

@@ -1,0 +1,70 @@
+"""``soc-copilot``: the command line that serves the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from components import LOGGER_NAME, get_logger
+
+log = get_logger(__name__)
+
+
+def _origins(raw: str) -> list[str]:
+    return [origin.strip() for origin in raw.split(",") if origin.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="soc-copilot", description=(
+        "Read-only dashboard for the anomaly-detection pipeline's artifacts."))
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the dashboard")
+    serve.add_argument("--port", type=int, default=int(env("SOC_COPILOT_PORT", 5006)),
+                       help="port to listen on (SOC_COPILOT_PORT; default 5006)")
+    serve.add_argument("--address", default=env("SOC_COPILOT_ADDRESS", "127.0.0.1"),
+                       help="address to bind (SOC_COPILOT_ADDRESS; default "
+                            "127.0.0.1, use 0.0.0.0 in a container)")
+    serve.add_argument("--allow-websocket-origin", action="append", default=None,
+                       metavar="HOST[:PORT]", help=(
+                           "browser origin allowed to open the websocket; repeat "
+                           "or comma-separate (SOC_COPILOT_ALLOWED_ORIGINS)"))
+    serve.add_argument("--log-level", default=env("SOC_COPILOT_LOG_LEVEL", "INFO"))
+    return parser
+
+
+def allowed_origins(port: int, requested: list[str] | None) -> list[str]:
+    """Origins the websocket accepts: this machine, plus any configured."""
+    configured = _origins(",".join(requested or [])) or _origins(
+        os.environ.get("SOC_COPILOT_ALLOWED_ORIGINS", ""))
+    local = [f"localhost:{port}", f"127.0.0.1:{port}"]
+    return list(dict.fromkeys(local + configured))
+
+
+def serve(args: argparse.Namespace) -> None:
+    import panel as pn
+
+    from dashboard.app import create_app
+    from dashboard.health import ROUTES
+
+    origins = allowed_origins(args.port, args.allow_websocket_origin)
+    log.info("serving on %s:%d; websocket origins allowed: %s",
+             args.address, args.port, ", ".join(origins))
+    pn.serve(
+        {"/": create_app}, port=args.port, address=args.address,
+        websocket_origin=origins, show=False, title="SOC Copilot",
+        extra_patterns=ROUTES, num_procs=1,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger(LOGGER_NAME).setLevel(args.log_level.upper())
+    if args.command == "serve":
+        serve(args)
+
+
+if __name__ == "__main__":
+    main()
