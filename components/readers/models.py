@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .safe_pickle import restricted_load
+from .safe_pickle import UnsafeModelError, restricted_load
 
 # The pipeline trains on these silver columns; used when a model names none.
 PIPELINE_FEATURES = ("bytes", "duration", "bytes_per_second")
@@ -31,7 +31,7 @@ class ModelArtifact:
 
 def read_model(data: bytes, source: str) -> ModelArtifact:
     """Parse a pickle or joblib model, plain or as ``{"model", "feature_cols"}``."""
-    loaded = restricted_load(data, source)
+    loaded = _unpickle(data, source)
     estimator, named_features = _unwrap(loaded, source)
     features = _feature_names(estimator, named_features, source)
     return ModelArtifact(
@@ -40,6 +40,21 @@ def read_model(data: bytes, source: str) -> ModelArtifact:
         source=source,
         details=describe_estimator(estimator),
     )
+
+
+def _unpickle(data: bytes, source: str) -> Any:
+    if not data:
+        raise ModelReadError(f"'{source}' is empty (0 bytes)")
+    try:
+        return restricted_load(data, source)
+    except UnsafeModelError:
+        raise
+    except Exception as exc:
+        # Truncated or foreign bytes fail deep inside pickle with bare codes.
+        reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+        raise ModelReadError(
+            f"'{source}' is not a readable pickle or joblib model ({reason})"
+        ) from exc
 
 
 def _unwrap(loaded: Any, source: str) -> tuple[Any, list[str] | None]:
