@@ -1,0 +1,30 @@
+# Developer entry points. Works from a fresh clone with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Stamp for "the venv holds this pyproject's dependencies".
+INSTALLED := $(VENV)/.installed
+
+.PHONY: venv demo test lint clean
+
+venv: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+demo: venv
+	$(BIN)/python -m demo.build_store demo-store
+	SOC_COPILOT_STORE=$(CURDIR)/demo-store $(BIN)/soc-copilot serve --port 5006
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf demo-store build dist *.egg-info .pytest_cache .ruff_cache test-results
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
