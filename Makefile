@@ -9,8 +9,11 @@ INSTALLED := $(VENV)/.installed
 
 venv: $(INSTALLED)
 
+# A current pip first: the one bundled with Python 3.11 cannot untangle boto3's
+# botocore pin from aiobotocore's (via s3fs) and gives up.
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
