@@ -22,11 +22,13 @@ class StatusPanel(pn.viewable.Viewer):
         self._refresh.on_click(lambda _event: self.catalog.refresh())
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.panel(self._summary), self._refresh, name="status")
+        return pn.Column(pn.panel(self._summary), self._refresh,
+                         css_classes=["status"])
 
     @param.depends("catalog.last_refresh", "catalog.problems")
     def _summary(self) -> pn.pane.Markdown:
-        return pn.pane.Markdown(status_markdown(self.catalog), name="store-status")
+        return pn.pane.Markdown(status_markdown(self.catalog),
+                                css_classes=["store-status"])
 
 
 def status_markdown(catalog: Catalog) -> str:
@@ -54,6 +56,7 @@ def problems_banner(catalog: Catalog) -> pn.viewable.Viewable:
             return pn.Spacer(height=0)
         lines = "; ".join(html.escape(reason) for reason in problems.values())
         return pn.pane.Alert(f"**Store problem:** {lines}", alert_type="danger",
-                             sizing_mode="stretch_width", name="store-banner")
+                             sizing_mode="stretch_width",
+                             css_classes=["store-banner"])
 
     return pn.panel(pn.bind(banner, catalog.param.problems))

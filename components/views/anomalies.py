@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import holoviews as hv
@@ -63,7 +64,7 @@ class AnomalyView(CatalogView):
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=self.page_size,
             header_filters=True, disabled=True, show_index=False,
-            sizing_mode="stretch_width", name="alerts-table")
+            sizing_mode="stretch_width", css_classes=["alerts-table"])
         self._download = pn.widgets.FileDownload(
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
             label="Download alerts (CSV)", button_type="primary", width=240)
@@ -122,7 +123,8 @@ class AnomalyView(CatalogView):
                    hv.DynamicMap(self._top_destinations)),
             ncols=2, sizing_mode="stretch_width")
         return pn.Column(
-            pn.pane.Markdown(f"**Events:** {summary.label}", name="events-source"),
+            pn.pane.Markdown(f"**Events:** {html.escape(summary.label)}",
+                             css_classes=["events-source"]),
             controls, pn.panel(self._counts), plots,
             pn.Row(pn.pane.Markdown("### Alerts"), self._download),
             self._table,
@@ -141,13 +143,15 @@ class AnomalyView(CatalogView):
         return pn.Row(*[
             pn.indicators.Number(name=name, value=value, format=fmt,
                                  font_size="26pt", title_size="11pt")
-            for name, value, fmt in numbers], name="alert-counts")
+            for name, value, fmt in numbers], css_classes=["alert-counts"])
 
     def _histogram(self, summary: EventSummary):
         counts, edges = summary.histogram
         bars = hv.Histogram((edges, counts), kdims=["risk"], vdims=["events"])
         line = hv.DynamicMap(self._threshold_line)
-        return (bars.opts(color=EVENT_COLOR, line_color=None, logy=True)
+        # A log axis needs a positive floor; half an event keeps 1 visible.
+        return (bars.opts(color=EVENT_COLOR, line_color=None, logy=True,
+                          ylim=(0.5, None))
                 * line).opts(title="Risk distribution (line: threshold)",
                              responsive=True, height=280)
 

@@ -61,7 +61,7 @@ class EvaluationView(CatalogView):
             history_plot(history),
             pn.widgets.Tabulator(wide.reset_index(), show_index=False,
                                  disabled=True, sizing_mode="stretch_width",
-                                 name="evaluation-runs"),
+                                 css_classes=["evaluation-runs"]),
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
 

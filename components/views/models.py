@@ -44,7 +44,7 @@ class ModelView(CatalogView):
             pn.widgets.Tabulator(
                 table, show_index=False, disabled=True, height=min(
                     60 + 32 * len(table), 330), sizing_mode="stretch_width",
-                name="model-runs"),
+                css_classes=["model-runs"]),
             sizing_mode="stretch_width",
         )
 
@@ -58,7 +58,7 @@ class ModelView(CatalogView):
         except Exception as exc:
             return problem(str(exc), f"Cannot read {info.name}")
         return pn.pane.Markdown(details_markdown(info, model), width=420,
-                                name="model-details")
+                                css_classes=["model-details"])
 
 
 def models_table(models: list[ArtifactInfo], selected: str | None) -> pd.DataFrame:
