@@ -119,8 +119,8 @@ class AnomalyView(CatalogView):
         plots = pn.GridBox(
             self._histogram(summary), self._timeline(summary),
             self._size_scatter(summary),
-            pn.Row(hv.DynamicMap(self._top_sources),
-                   hv.DynamicMap(self._top_destinations)),
+            pn.Column(hv.DynamicMap(self._top_sources),
+                      hv.DynamicMap(self._top_destinations)),
             ncols=2, sizing_mode="stretch_width")
         return pn.Column(
             pn.pane.Markdown(f"**Events:** {html.escape(summary.label)}",
@@ -209,5 +209,5 @@ def _address_bars(counts: pd.DataFrame, role: str, color: str) -> hv.Bars:
     """Alert counts per address; ``role`` names the axis so plots stay unlinked."""
     bars = hv.Bars(counts.rename(columns={"address": role}), kdims=[role],
                    vdims=["alerts"])
-    return bars.opts(invert_axes=True, color=color, height=280, responsive=True,
+    return bars.opts(invert_axes=True, color=color, height=240, responsive=True,
                      title=f"Top {role}s (alerts)", tools=["hover"], xlabel="")
