@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Stamp for "the venv holds this pyproject's dependencies".
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint bench clean
 
 venv: $(INSTALLED)
 
@@ -27,6 +27,10 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# Measurements, not tests: served app in Chromium on the demo store.
+bench: venv
+	$(BIN)/python -m benchmarks.page_load --runs 5
 
 clean:
 	rm -rf demo-store build dist *.egg-info .pytest_cache .ruff_cache test-results

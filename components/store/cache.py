@@ -40,18 +40,22 @@ class ArtifactCache:
                 if key in self._entries:
                     self.hits += 1
                     return self._entries[key]
-            value = load()
+            try:
+                value = load()
+            finally:
+                with self._lock:
+                    self._key_locks.pop(key, None)
             with self._lock:
                 self.misses += 1
                 self._entries[key] = value
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-                self._key_locks.pop(key, None)
             return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._key_locks.clear()
             self.hits = self.misses = 0
 
     def __len__(self) -> int:
