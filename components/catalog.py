@@ -132,7 +132,7 @@ class Catalog(param.Parameterized):
         """The selected (or given) model, read once per process."""
         info = info or self.selected_model
         if info is None:
-            raise LookupError(self._nothing_in("models", "model"))
+            raise LookupError(self.why_empty("models", "model"))
         return self.store.load(info, read_model)
 
     def load_evaluations(self) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -153,7 +153,7 @@ class Catalog(param.Parameterized):
         """The selected events, normalised; silver tables scored by the model."""
         info = self.selected_events
         if info is None:
-            raise LookupError(self._nothing_in("silver", "events table"))
+            raise LookupError(self.why_empty("silver", "events table"))
         table = self.store.load(info, read_event_table)
         if score_column_of(table.columns) is not None:
             return self.store.remember(
@@ -163,13 +163,14 @@ class Catalog(param.Parameterized):
         if model_info is None:
             raise LookupError(
                 f"'{info.path}' holds unscored events and there is no model to "
-                f"score them with: {self._nothing_in('models', 'model')}")
+                f"score them with: {self.why_empty('models', 'model')}")
         model = self.load_model(model_info)
         return self.store.remember(
             ("scored", info.path, info.etag, model_info.path, model_info.etag),
             lambda: score_events(table, model, info.path))
 
-    def _nothing_in(self, role: str, what: str) -> str:
+    def why_empty(self, role: str, what: str) -> str:
+        """Why there is no ``what`` to show from the ``role`` bucket."""
         if self.store is None:
             return "no store is configured"
         bucket = self.store.config.buckets.get(role, role)

@@ -48,7 +48,7 @@ class EvaluationView(CatalogView):
                        for path, reason in failures.items()]
         if history.empty:
             reason = ("no evaluation could be read" if failures else
-                      self.catalog._nothing_in("eval", "evaluation"))
+                      self.catalog.why_empty("eval", "evaluation"))
             parts.append(problem(reason, "No evaluations")
                          if "eval" in self.catalog.problems
                          else notice(f"No evaluations to show: {reason}."))

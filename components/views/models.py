@@ -35,7 +35,7 @@ class ModelView(CatalogView):
     def _runs(self) -> pn.viewable.Viewable:
         models = self.catalog.models
         if not models:
-            reason = self.catalog._nothing_in("models", "model")
+            reason = self.catalog.why_empty("models", "model")
             return problem(reason, "No models") if self.catalog.problems.get(
                 "models") else notice(f"No models to show: {reason}.")
         table = models_table(models, self.catalog.model)
