@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import ColumnDataSource
+from bokeh.plotting import figure as bokeh_figure
 
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
@@ -20,6 +22,7 @@ log = get_logger(__name__)
 
 ALERT_COLOR = "#d62728"
 EVENT_COLOR = "#9aa5b1"
+ROW_PX, TABLE_CHROME_PX = 32, 130
 TABLE_COLUMNS = ["timestamp", "src_ip", "dst_ip", "protocol", "bytes", "duration",
                  "risk", "raw_score", "flagged", "host", "user", "action"]
 
@@ -64,6 +67,8 @@ class AnomalyView(CatalogView):
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=self.page_size,
             header_filters=True, disabled=True, show_index=False,
+            # A fixed height keeps a short last page from resizing the layout.
+            height=TABLE_CHROME_PX + ROW_PX * self.page_size,
             sizing_mode="stretch_width", css_classes=["alerts-table"])
         self._download = pn.widgets.FileDownload(
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
@@ -119,8 +124,8 @@ class AnomalyView(CatalogView):
         plots = pn.GridBox(
             self._histogram(summary), self._timeline(summary),
             self._size_scatter(summary),
-            pn.Column(hv.DynamicMap(self._top_sources),
-                      hv.DynamicMap(self._top_destinations)),
+            pn.Column(pn.panel(self._top_sources), pn.panel(self._top_destinations),
+                      sizing_mode="stretch_width"),
             ncols=2, sizing_mode="stretch_width")
         return pn.Column(
             pn.pane.Markdown(f"**Events:** {html.escape(summary.label)}",
@@ -181,12 +186,12 @@ class AnomalyView(CatalogView):
             responsive=True, height=280, tools=["hover"])
 
     @param.depends("threshold", "source_hosts")
-    def _top_sources(self):
+    def _top_sources(self) -> pn.pane.Bokeh:
         return _address_bars(self.summary.top_addresses(self._mask(), "src_ip"),
                              "source", "#4a6fa5")
 
     @param.depends("threshold", "source_hosts")
-    def _top_destinations(self):
+    def _top_destinations(self) -> pn.pane.Bokeh:
         return _address_bars(self.summary.top_addresses(self._mask(), "dst_ip"),
                              "destination", "#e07b39")
 
@@ -205,9 +210,21 @@ class AnomalyView(CatalogView):
         return buffer
 
 
-def _address_bars(counts: pd.DataFrame, role: str, color: str) -> hv.Bars:
-    """Alert counts per address; ``role`` names the axis so plots stay unlinked."""
-    bars = hv.Bars(counts.rename(columns={"address": role}), kdims=[role],
-                   vdims=["alerts"])
-    return bars.opts(invert_axes=True, color=color, height=240, responsive=True,
-                     title=f"Top {role}s (alerts)", tools=["hover"], xlabel="")
+def _address_bars(counts: pd.DataFrame, role: str, color: str) -> pn.pane.Bokeh:
+    """Alert counts per address as a new figure each time.
+
+    Updating a categorical axis in place when the number of addresses changes
+    makes BokehJS throw "Size mismatch" (HoloViews updates the factors before
+    the data), so the figure is replaced whole; it is ten bars.
+    """
+    source = ColumnDataSource({"address": counts["address"].tolist(),
+                               "alerts": counts["alerts"].tolist()})
+    figure = bokeh_figure(
+        y_range=counts["address"].tolist(), height=240, sizing_mode="stretch_width",
+        title=f"Top {role}s (alerts)", toolbar_location=None,
+        tools="hover", tooltips=[(role, "@address"), ("alerts", "@alerts")])
+    figure.hbar(y="address", right="alerts", height=0.8, color=color,
+                source=source)
+    figure.x_range.start = 0
+    figure.xaxis.axis_label = "alerts"
+    return pn.pane.Bokeh(figure, sizing_mode="stretch_width")
