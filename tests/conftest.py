@@ -20,6 +20,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from playwright.sync_api import sync_playwright
 
 from demo.build_store import RUN_TIMES, load_sample, pipeline_objects
 
@@ -39,6 +40,13 @@ AWS_ISOLATION = {
     "NO_PROXY": HOST,
     "no_proxy": HOST,
 }
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync",
+]
+
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
                    "ALL_PROXY", "all_proxy", "AWS_PROFILE")
 
@@ -172,3 +180,13 @@ def _loopback_request(url: str, method: str) -> None:
     request = urllib.request.Request(url, method=method)
     with opener.open(request, timeout=2) as response:
         response.read()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from components.store.config import BUCKET_VARIABLES, SCORES_BUCKET_VARIABLE
 from tests.app.loopback import get
@@ -31,12 +31,6 @@ START_SECONDS = 60.0
 STOP_SECONDS = 10.0
 UI_TIMEOUT_MS = 15_000
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
 
 # Inherited variables that would point the server elsewhere are dropped.
@@ -198,15 +192,6 @@ def app_servers(tmp_path_factory):
 def served_app(app_servers, s3_env, uploaded_buckets) -> ServedApp:
     """The app over the test S3 server, which holds the pipeline's three runs."""
     return app_servers.serve(s3_env)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
