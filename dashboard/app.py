@@ -37,9 +37,9 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     except ConfigError as exc:
         log.warning("no store configured: %s", exc)
         return _unconfigured_page(str(exc))
-    template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=300)
+    template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=360)
     template.sidebar.append(StatusPanel(catalog=catalog))
-    template.sidebar.append(_events_choice(catalog))
+    template.sidebar.append(_selection(catalog))
     template.main.append(pn.Column(
         problems_banner(catalog),
         pn.Tabs(
@@ -54,10 +54,13 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     return template
 
 
-def _events_choice(catalog: Catalog) -> pn.viewable.Viewable:
+def _selection(catalog: Catalog) -> pn.viewable.Viewable:
+    """What the anomaly view shows: an events table and, for silver, a model."""
     return pn.Column(
-        "**Events table** (silver tables are scored with the selected model)",
-        pn.widgets.Select.from_param(catalog.param.events, name="", width=260),
+        "**Events table** (silver tables are scored with the model below)",
+        pn.widgets.Select.from_param(catalog.param.events, name="", width=320),
+        "**Model**",
+        pn.widgets.Select.from_param(catalog.param.model, name="", width=320),
     )
 
 

@@ -41,6 +41,8 @@ class ScoredEvents:
     source: str
     score_column: str
     default_threshold: float
+    model_source: str | None = None
+    """The stored model that scored these events here, if this app scored them."""
 
 
 def score_column_of(columns) -> str | None:

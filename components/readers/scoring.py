@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from .events import ScoredEvents, normalise_events
 from .models import ModelArtifact
 
-SCORED_HERE = "anomaly_score (scored by SOC Copilot)"
+SCORED_HERE = "anomaly_score, scored by SOC Copilot"
 
 
 class ScoringError(ValueError):
@@ -59,4 +61,6 @@ def score_events(silver: pd.DataFrame, model: ModelArtifact, source: str
             f"'{model.source}' could not score '{source}': {str(exc)[:200]}"
         ) from exc
     scored = silver.assign(anomaly_score=scores, prediction=(scores < 0).astype(int))
-    return normalise_events(scored, source, score_label=SCORED_HERE)
+    label = f"{SCORED_HERE} with {model.source}"
+    normalised = normalise_events(scored, source, score_label=label)
+    return dataclasses.replace(normalised, model_source=model.source)

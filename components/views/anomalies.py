@@ -15,6 +15,7 @@ from bokeh.plotting import figure as bokeh_figure
 
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
+from ..store import latest
 from .base import CatalogView, problem
 from .event_summary import EventSummary
 
@@ -59,8 +60,9 @@ class AnomalyView(CatalogView):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._slider = pn.widgets.EditableFloatSlider(name="Risk threshold", width=360,
-                                              value=self.threshold, step=0.001)
+        self._slider = pn.widgets.EditableFloatSlider(
+            name="Risk threshold (alerts at and above)", width=360,
+            value=self.threshold, step=0.001, format="0.0000")
         self._slider.link(self, value="threshold", bidirectional=True)
         self._hosts = pn.widgets.MultiChoice.from_param(
             self.param.source_hosts, name="Source hosts (empty: all)", width=360)
@@ -101,7 +103,9 @@ class AnomalyView(CatalogView):
 
     def _apply_summary(self, summary: EventSummary) -> None:
         low, high = summary.risk_range
-        self._slider.param.update(start=low, end=high,
+        # Typed values are held to the range of the scores, like the slider.
+        self._slider.param.update(start=low, end=high, fixed_start=low,
+                                  fixed_end=high,
                                   step=max((high - low) / 500, 1e-6))
         with param.parameterized.batch_call_watchers(self):
             self.param.source_hosts.objects = summary.source_addresses
@@ -128,12 +132,32 @@ class AnomalyView(CatalogView):
                       sizing_mode="stretch_width"),
             ncols=2, sizing_mode="stretch_width")
         return pn.Column(
-            pn.pane.Markdown(f"**Events:** {html.escape(summary.label)}",
-                             css_classes=["events-source"]),
+            pn.pane.Markdown(self._events_line(summary), css_classes=["events-source"]),
             controls, pn.panel(self._counts), plots,
-            pn.Row(pn.pane.Markdown("### Alerts"), self._download),
+            pn.Row(pn.panel(self._alerts_heading), self._download),
             self._table,
             sizing_mode="stretch_width")
+
+    def _events_line(self, summary: EventSummary) -> str:
+        line = f"**Events:** {html.escape(summary.label)}"
+        catalog = self.catalog
+        if self.data is None and catalog is not None and catalog.models:
+            chosen, newest = catalog.selected_model, latest(catalog.models)
+            if summary.scored_with is not None and chosen != newest:
+                line += " — **not the latest model**"
+        return line
+
+    @param.depends("threshold", "source_hosts")
+    def _alerts_heading(self) -> pn.pane.Markdown:
+        alerts, _total = self.summary.count_alerts(self.threshold, self.source_hosts)
+        text = f"### Alerts at risk ≥ {self.threshold:.4f}: {alerts:,}"
+        if alerts == 0:
+            text += ("\n\nNo event reaches this threshold for the chosen hosts; "
+                     "lower the threshold to see alerts.")
+        else:
+            text += ("\n\nThe column filters narrow the table and the CSV only, "
+                     "not the counts and charts above.")
+        return pn.pane.Markdown(text, css_classes=["alerts-heading"])
 
     def _mask(self) -> np.ndarray:
         return self.summary.alert_mask(self.threshold, self.source_hosts)

@@ -60,6 +60,7 @@ class EvaluationView(CatalogView):
             pn.pane.Alert(UNLABELLED_NOTE, alert_type="warning"),
             history_plot(history),
             pn.widgets.Tabulator(wide.reset_index(), show_index=False,
+                                 layout="fit_data_table",
                                  disabled=True, sizing_mode="stretch_width",
                                  css_classes=["evaluation-runs"]),
         ]

@@ -25,6 +25,7 @@ class EventSummary:
         self.source = scored.source
         self.score_column = scored.score_column
         self.default_threshold = scored.default_threshold
+        self.scored_with = scored.model_source
         self.risk = frame["risk"].to_numpy(dtype="float64")
         finite = self.risk[np.isfinite(self.risk)]
         if finite.size == 0:
@@ -85,7 +86,7 @@ class EventSummary:
                 alerts[name] = alerts[name].astype(str)
         if "timestamp" in alerts:
             alerts["timestamp"] = alerts["timestamp"].dt.tz_localize(None)
-        return alerts
+        return alerts.rename(columns={"timestamp": "time (UTC)"})
 
 
 def _top(addresses: pd.Series, mask: np.ndarray) -> pd.DataFrame:

@@ -42,7 +42,8 @@ class ModelView(CatalogView):
         return pn.Column(
             _timeline(table),
             pn.widgets.Tabulator(
-                table, show_index=False, disabled=True, height=min(
+                table, show_index=False, disabled=True, layout="fit_data_table",
+                height=min(
                     60 + 32 * len(table), 330), sizing_mode="stretch_width",
                 css_classes=["model-runs"]),
             sizing_mode="stretch_width",

@@ -40,7 +40,8 @@ def test_score_events_equals_decision_function(silver, model):
         model_features(table, PIPELINE_FEATURES))
     np.testing.assert_array_equal(scored.frame["raw_score"], expected)
     np.testing.assert_array_equal(scored.frame["risk"], -expected)
-    assert scored.score_column == SCORED_HERE
+    assert scored.score_column == f"{SCORED_HERE} with {model.source}"
+    assert scored.model_source == model.source
     assert scored.source == source
     assert len(scored.frame) == len(table)
 
