@@ -17,9 +17,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
+# The demo's events are IoT-23's; the page cites them.
+DEMO_NOTICE := Demo data: IoT-23 (Stratosphere Laboratory, CTU Prague; Garcia, \
+Parmisano, Erquiaga, 2020; doi 10.5281/zenodo.4743746), capture \
+CTU-IoT-Malware-Capture-34-1.
+
 demo: venv
 	$(BIN)/python -m demo.build_store demo-store
-	SOC_COPILOT_STORE=$(CURDIR)/demo-store $(BIN)/soc-copilot serve --port 5006
+	SOC_COPILOT_STORE=$(CURDIR)/demo-store SOC_COPILOT_NOTICE="$(DEMO_NOTICE)" \
+		$(BIN)/soc-copilot serve --port 5006
 
 test: venv
 	$(BIN)/ruff check .

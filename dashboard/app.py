@@ -5,6 +5,7 @@ Served by ``soc-copilot serve`` or ``panel serve dashboard/app.py``.
 
 from __future__ import annotations
 
+import html
 import os
 
 import holoviews as hv
@@ -39,6 +40,10 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
         return _unconfigured_page(str(exc))
     template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=360)
     template.sidebar.append(StatusPanel(catalog=catalog))
+    notice = os.environ.get("SOC_COPILOT_NOTICE", "").strip()
+    if notice:
+        template.sidebar.append(pn.pane.Alert(html.escape(notice), alert_type="light",
+                                              css_classes=["data-notice"]))
     template.sidebar.append(_selection(catalog))
     template.main.append(pn.Column(
         problems_banner(catalog),

@@ -34,6 +34,16 @@ RUN_TIMES = tuple(
 )
 WINDOW = pd.Timedelta(hours=8)
 
+# Written beside the buckets: the data keeps its attribution wherever it goes.
+ATTRIBUTION = """# Demo data attribution
+
+Every event in this demo store comes from IoT-23, capture
+CTU-IoT-Malware-Capture-34-1 (Mirai), Stratosphere Laboratory, CTU Prague:
+Garcia, Parmisano, Erquiaga (2020), Zenodo doi 10.5281/zenodo.4743746.
+Cite IoT-23 wherever the data is shown, and confirm its licence before any
+public redistribution (see demo/data/README.md in SOC Copilot).
+"""
+
 BUCKETS = {
     "raw": "cybersec-ml-raw",
     "silver": "cybersec-ml-silver",
@@ -140,6 +150,7 @@ def build_demo_store(target: Path, events: pd.DataFrame | None = None) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             os.utime(path, (moment, moment))
+    (target / "ATTRIBUTION.md").write_text(ATTRIBUTION)
     return target
 
 
@@ -156,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", type=Path,
                         help="folder to fill with one sub-folder per bucket")
     target = build_demo_store(parser.parse_args(argv).target)
-    count = sum(1 for path in target.rglob("*") if path.is_file())
+    count = sum(1 for path in target.glob("*/*") if path.is_file())
     print(f"demo store at {target.resolve()}: {count} objects")
     return 0
 
