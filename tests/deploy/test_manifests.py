@@ -6,6 +6,7 @@ import subprocess
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from dashboard.health import ROUTES
 
@@ -141,3 +142,12 @@ def test_containerfile_passes_hadolint():
     result = subprocess.run([tool("hadolint"), str(CONTAINERFILE)],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_secret_example_has_placeholders_only_and_is_not_applied():
+    example = yaml.safe_load((K8S / "secret.example.yaml").read_text())
+    kubernetes_validate.validate(example, KUBERNETES_VERSION, strict=True)
+    assert all(value.startswith("REPLACE_WITH_")
+               for value in example["stringData"].values())
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        assert "secret.example" not in kustomization.read_text()
