@@ -107,7 +107,8 @@ def test_image_serves_a_page_that_renders_in_chromium(running_app, browser):
     watch.attach(page)
     page.goto(url)
     page.locator(".alert-counts").first.wait_for()
-    # Locators pierce Panel's shadow roots; the Models tab is drawn but hidden.
+    page.locator(".bk-tab:text-is('Models')").click()
+    # Locators pierce Panel's shadow roots.
     details = page.locator(".model-details li").filter(has_text="IsolationForest")
     details.first.wait_for(state="attached")
     context.close()
