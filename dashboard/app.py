@@ -5,7 +5,6 @@ Served by ``soc-copilot serve`` or ``panel serve dashboard/app.py``.
 
 from __future__ import annotations
 
-import html
 import os
 
 import holoviews as hv
@@ -15,6 +14,7 @@ from components import get_logger
 from components.catalog import Catalog
 from components.store import ConfigError
 from components.views import AnomalyView, EvaluationView, ModelView
+from components.views.text import as_text
 from dashboard.status import StatusPanel, problems_banner
 
 log = get_logger(__name__)
@@ -42,7 +42,7 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     template.sidebar.append(StatusPanel(catalog=catalog))
     notice = os.environ.get("SOC_COPILOT_NOTICE", "").strip()
     if notice:
-        template.sidebar.append(pn.pane.Alert(html.escape(notice), alert_type="light",
+        template.sidebar.append(pn.pane.Alert(as_text(notice), alert_type="light",
                                               css_classes=["data-notice"]))
     template.sidebar.append(_selection(catalog))
     template.main.append(pn.Column(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from components import get_logger
@@ -30,8 +31,10 @@ class HealthHandler(RequestHandler):
 class ReadyHandler(RequestHandler):
     """200 with object counts when every bucket lists; 503 with the reason."""
 
-    def get(self) -> None:
-        status, body = readiness()
+    async def get(self) -> None:
+        # Listing waits on the store: off the event loop, so a slow store
+        # delays this answer but not /healthz or the pages.
+        status, body = await IOLoop.current().run_in_executor(None, readiness)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
-
 import panel as pn
 import param
 
 from components.catalog import Catalog
+from components.views.text import as_text
 
 
 class StatusPanel(pn.viewable.Viewer):
@@ -35,15 +34,15 @@ def status_markdown(catalog: Catalog) -> str:
     store = catalog.store
     if store is None:
         return "**Store:** not configured"
-    buckets = "\n".join(f"  - {html.escape(role)}: `{html.escape(name)}`"
+    buckets = "\n".join(f"  - {as_text(role)}: {as_text(name)}"
                         for role, name in store.config.buckets.items())
-    counts = "\n".join(f"  - {html.escape(what)}: {count}"
+    counts = "\n".join(f"  - {as_text(what)}: {count}"
                        for what, count in catalog.object_counts.items())
     refreshed = (f"{catalog.last_refresh:%Y-%m-%d %H:%M:%S} UTC"
                  if catalog.last_refresh else "never")
     state = "answering" if not catalog.problems else (
-        f"problems with {', '.join(map(html.escape, catalog.problems))}")
-    return (f"**Store:** {html.escape(store.location)}\n\n**State:** {state}\n\n"
+        f"problems with {', '.join(map(as_text, catalog.problems))}")
+    return (f"**Store:** {as_text(store.location)}\n\n**State:** {state}\n\n"
             f"**Buckets:**\n{buckets}\n\n**Objects:**\n{counts}\n\n"
             f"**Last refresh:** {refreshed}")
 
@@ -54,7 +53,7 @@ def problems_banner(catalog: Catalog) -> pn.viewable.Viewable:
     def banner(problems: dict[str, str]) -> pn.viewable.Viewable:
         if not problems:
             return pn.Spacer(height=0)
-        lines = "; ".join(html.escape(reason) for reason in problems.values())
+        lines = "; ".join(as_text(reason) for reason in problems.values())
         return pn.pane.Alert(f"**Store problem:** {lines}", alert_type="danger",
                              sizing_mode="stretch_width",
                              css_classes=["store-banner"])

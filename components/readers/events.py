@@ -101,10 +101,18 @@ def default_threshold(events: pd.DataFrame, score_column: str) -> float:
     return float(np.quantile(finite, 0.99))
 
 
+# Epoch numbers above these magnitudes are milli-, micro- and nanoseconds:
+# 1e11 seconds is the year 5138, 1e11 milliseconds 1973.
+EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"))
+
+
 def to_utc(values: pd.Series) -> pd.Series:
-    """Timestamps as UTC: naive ones are taken as UTC, numbers as epoch seconds."""
+    """Timestamps as UTC: naive ones are taken as UTC, numbers as epoch time
+    in seconds, or in ms, us or ns where their magnitude says so."""
     if pd.api.types.is_numeric_dtype(values):
-        return pd.to_datetime(values, unit="s", utc=True, errors="coerce")
+        typical = values.abs().median()
+        unit = next((u for limit, u in EPOCH_UNITS if typical > limit), "s")
+        return pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
     return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
 
 

@@ -12,6 +12,7 @@ import importlib
 import io
 import pickle
 
+import numpy as np
 from joblib import numpy_pickle
 
 # (module, name) pairs that may be resolved, whatever else the pickle asks for.
@@ -20,7 +21,6 @@ ALLOWED_GLOBALS = frozenset({
     ("builtins", "frozenset"),
     ("builtins", "set"),
     ("builtins", "slice"),
-    ("builtins", "bytearray"),
     ("collections", "OrderedDict"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
@@ -41,6 +41,10 @@ ALLOWED_GLOBALS = frozenset({
     ("sklearn.neighbors._kd_tree", "KDTree"),
     ("sklearn.neighbors._ball_tree", "BallTree"),
 })
+
+# The largest array a model file may unpack to; a small compressed file could
+# otherwise expand to gigabytes. A fitted IsolationForest's largest is < 1 MB.
+MAX_ARRAY_BYTES = 256 * 2**20
 
 # NumPy scalar types are looked up by name under these modules (``numpy.float64``).
 NUMPY_SCALAR_MODULES = frozenset({"numpy"})
@@ -109,6 +113,11 @@ class RestrictedUnpickler(numpy_pickle.NumpyUnpickler):
         if not isinstance(wrapper, numpy_pickle.NumpyArrayWrapper):
             return
         self.stack.pop()
+        size = int(np.prod(wrapper.shape, dtype=np.int64)) * wrapper.dtype.itemsize
+        if size > MAX_ARRAY_BYTES:
+            raise UnsafeModelError(
+                f"'{self.source}' was refused: it holds an array of {size:,} "
+                f"bytes, over the {MAX_ARRAY_BYTES:,}-byte limit for models")
         if wrapper.dtype.hasobject:
             # Object arrays are a nested pickle; some joblib releases read it
             # without restriction, so it goes through the allow-list here.

@@ -31,7 +31,8 @@ def model_features(events: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
     if missing:
         raise KeyError(", ".join(missing))
     matrix = frame[list(names)].apply(pd.to_numeric, errors="coerce")
-    values = matrix.to_numpy(dtype="float64")
+    # A copy: with copy-on-write, an all-float frame hands out a read-only view.
+    values = matrix.to_numpy(dtype="float64", copy=True)
     values[~np.isfinite(values)] = 0.0
     return values
 
@@ -39,8 +40,10 @@ def model_features(events: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
 def _rate(frame: pd.DataFrame) -> pd.Series:
     if "bytes" not in frame or "duration" not in frame:
         return pd.Series(np.nan, index=frame.index)
+    numbers = {name: pd.to_numeric(frame[name], errors="coerce").astype(float)
+               for name in ("bytes", "duration")}
     with np.errstate(divide="ignore", invalid="ignore"):
-        return frame["bytes"].astype(float) / frame["duration"].astype(float)
+        return numbers["bytes"] / numbers["duration"]
 
 
 def score_events(silver: pd.DataFrame, model: ModelArtifact, source: str

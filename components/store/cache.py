@@ -17,7 +17,7 @@ from typing import Any
 class ArtifactCache:
     """Least-recently-used mapping with single-flight loading."""
 
-    def __init__(self, max_entries: int = 32):
+    def __init__(self, max_entries: int = 256):
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries

@@ -49,13 +49,14 @@ class StoreConfig:
     access_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
 
     @property
     def location(self) -> str:
         """Where the store is, safe to show to a user (never a key)."""
-        return self.endpoint_url if self.protocol == "s3" else self.root
+        return without_userinfo(self.endpoint_url) if self.protocol == "s3" else (
+            self.root)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreConfig:
@@ -72,8 +73,8 @@ class StoreConfig:
         if env.get(SCORES_BUCKET_VARIABLE):
             buckets["scores"] = env[SCORES_BUCKET_VARIABLE]
         timeouts = {
-            "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 5.0),
-            "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 30.0),
+            "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 3.0),
+            "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 10.0),
         }
         location = env.get("SOC_COPILOT_STORE", "").strip()
         if location:
@@ -120,6 +121,17 @@ def endpoint_url(endpoint: str, secure: bool) -> str:
         return endpoint.rstrip("/")
     scheme = "https" if secure else "http"
     return f"{scheme}://{endpoint.rstrip('/')}"
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for display and logs."""
+    parts = urlparse(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=host).geturl()
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

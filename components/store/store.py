@@ -128,7 +128,7 @@ class ArtifactStore:
 def _open_filesystem(config: StoreConfig) -> Any:
     if config.protocol == "file":
         return fsspec.filesystem("file")
-    return fsspec.filesystem(
+    filesystem = fsspec.filesystem(
         "s3",
         key=config.access_key or None,
         secret=config.secret_key or None,
@@ -139,9 +139,14 @@ def _open_filesystem(config: StoreConfig) -> Any:
         config_kwargs={
             "connect_timeout": config.connect_timeout,
             "read_timeout": config.read_timeout,
-            "retries": {"max_attempts": 3, "mode": "standard"},
+            "retries": {"max_attempts": 2, "mode": "standard"},
         },
     )
+    # s3fs retries on top of botocore's own attempts (5 by default): with a
+    # store that accepts connections and never answers, that multiplies the
+    # read time-out into minutes. Two tries of two attempts bound a call.
+    filesystem.retries = 2
+    return filesystem
 
 
 def _artifact_info(bucket: str, entry: dict) -> ArtifactInfo:

@@ -16,8 +16,9 @@ from bokeh.plotting import figure as bokeh_figure
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
 from ..store import latest
-from .base import CatalogView, problem
+from .base import CatalogView, problem, shows_problems
 from .event_summary import EventSummary
+from .text import as_text
 
 log = get_logger(__name__)
 
@@ -102,15 +103,25 @@ class AnomalyView(CatalogView):
         self._apply_summary(summary)
 
     def _apply_summary(self, summary: EventSummary) -> None:
+        previous = self.summary
+        same_table = previous is not None and (
+            (previous.source, previous.scored_with)
+            == (summary.source, summary.scored_with))
         low, high = summary.risk_range
         # Typed values are held to the range of the scores, like the slider.
         self._slider.param.update(start=low, end=high, fixed_start=low,
                                   fixed_end=high,
                                   step=max((high - low) / 500, 1e-6))
         with param.parameterized.batch_call_watchers(self):
-            self.param.source_hosts.objects = summary.source_addresses
-            self.source_hosts = []
-            self.threshold = float(np.clip(summary.default_threshold, low, high))
+            # The choices widget renders option labels as HTML: escape them.
+            self.param.source_hosts.objects = {
+                html.escape(address): address
+                for address in summary.source_addresses}
+            # A re-read of the same table keeps the analyst's choices.
+            start = self.threshold if same_table else summary.default_threshold
+            self.source_hosts = [h for h in self.source_hosts
+                                 if h in summary.source_addresses] if same_table else []
+            self.threshold = float(np.clip(start, low, high))
             self.error = ""
             self.summary = summary
         self._update_table()
@@ -120,6 +131,7 @@ class AnomalyView(CatalogView):
                          sizing_mode="stretch_width", name=self.title)
 
     @param.depends("summary", "error")
+    @shows_problems
     def _content(self) -> pn.viewable.Viewable:
         if self.summary is None:
             return problem(self.error or "no events", "No events to show")
@@ -139,7 +151,7 @@ class AnomalyView(CatalogView):
             sizing_mode="stretch_width")
 
     def _events_line(self, summary: EventSummary) -> str:
-        line = f"**Events:** {html.escape(summary.label)}"
+        line = f"**Events:** {as_text(summary.label)}"
         catalog = self.catalog
         if self.data is None and catalog is not None and catalog.models:
             chosen, newest = catalog.selected_model, latest(catalog.models)

@@ -10,7 +10,8 @@ import panel as pn
 import param
 
 from ..readers.evaluations import UNLABELLED_METRICS, order_metrics
-from .base import CatalogView, notice, problem
+from .base import CatalogView, notice, problem, shows_problems
+from .text import as_text
 
 UNLABELLED_NOTE = (
     "Precision, recall and F1 are computed by the pipeline against an all-zero "
@@ -42,6 +43,7 @@ class EvaluationView(CatalogView):
         return self.catalog.load_evaluations()
 
     @param.depends("history", "catalog.evaluations", "catalog.problems")
+    @shows_problems
     def _content(self) -> pn.viewable.Viewable:
         history, failures = self._load()
         parts: list = [problem(reason, f"Cannot read {path}")
@@ -55,12 +57,14 @@ class EvaluationView(CatalogView):
             return pn.Column(*parts, sizing_mode="stretch_width")
         wide = runs_table(history)
         parts += [
-            pn.pane.Markdown(f"**Latest run:** {html.escape(wide.index[-1])}"),
+            pn.pane.Markdown(f"**Latest run:** {as_text(wide.index[-1])}"),
             indicators(wide),
             pn.pane.Alert(UNLABELLED_NOTE, alert_type="warning"),
             history_plot(history),
             pn.widgets.Tabulator(wide.reset_index(), show_index=False,
                                  layout="fit_data_table",
+                                 # Column titles are HTML to the table widget.
+                                 titles={c: html.escape(c) for c in wide.columns},
                                  disabled=True, sizing_mode="stretch_width",
                                  css_classes=["evaluation-runs"]),
         ]
@@ -69,6 +73,10 @@ class EvaluationView(CatalogView):
 
 def runs_table(history: pd.DataFrame) -> pd.DataFrame:
     """One row per run (oldest first), one column per metric."""
+    # A metric called like a run column would collide with it in the table.
+    clashing = history["metric"].isin(["run", "run_time"])
+    history = history.assign(metric=history["metric"].where(
+        ~clashing, history["metric"] + " (metric)"))
     wide = history.pivot_table(index=["run_time", "run"], columns="metric",
                                values="value", aggfunc="last")
     wide = wide[order_metrics(list(wide.columns))]
@@ -84,11 +92,14 @@ def indicators(wide: pd.DataFrame) -> pn.FlexBox:
     cards = []
     for metric in [c for c in wide.columns if c != "run_time"]:
         value = latest[metric]
-        change = "" if previous is None or pd.isna(previous[metric]) else (
+        change = "" if previous is None or pd.isna(previous[metric]) or (
+            pd.isna(value)) else (
             f"{value - previous[metric]:+.4f} vs previous run")
         label = metric + (" (no labels)" if metric in UNLABELLED_METRICS else "")
         cards.append(pn.Column(
-            pn.indicators.Number(name=label, value=float(value), format="{value:.4f}",
+            # The indicator puts its name into HTML as it is: escape it.
+            pn.indicators.Number(name=html.escape(label), value=float(value),
+                                 format="{value:.4f}",
                                  font_size="24pt", title_size="11pt"),
             pn.pane.Str(change, styles={"color": "#555"}),
             width=190, name=f"metric-{metric}",

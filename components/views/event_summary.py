@@ -30,7 +30,9 @@ class EventSummary:
         finite = self.risk[np.isfinite(self.risk)]
         if finite.size == 0:
             raise ValueError(f"'{scored.source}' has no finite score to show")
-        self.sorted_risk = np.sort(finite)
+        self.finite_range = (float(finite.min()), float(finite.max()))
+        # NaN is never an alert; +inf always is: counts and masks agree on it.
+        self.sorted_risk = np.sort(self.risk[~np.isnan(self.risk)])
         self.src_codes = frame["src_ip"].cat.codes.to_numpy()
         self.src_categories = list(frame["src_ip"].cat.categories.astype(str))
         self.plot_frame = _plot_frame(frame)
@@ -41,7 +43,7 @@ class EventSummary:
 
     @property
     def risk_range(self) -> tuple[float, float]:
-        low, high = float(self.sorted_risk[0]), float(self.sorted_risk[-1])
+        low, high = self.finite_range
         return (low, high) if high > low else (low - 0.5, high + 0.5)
 
     @property
@@ -50,7 +52,8 @@ class EventSummary:
 
     @property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.histogram(self.sorted_risk, bins=HISTOGRAM_BINS)
+        return np.histogram(self.sorted_risk, bins=HISTOGRAM_BINS,
+                            range=self.risk_range)
 
     def host_mask(self, hosts: list[str]) -> np.ndarray | None:
         if not hosts:

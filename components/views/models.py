@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import html
-
 import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
 
 from ..store import ArtifactInfo, latest
-from .base import CatalogView, notice, problem
+from .base import CatalogView, notice, problem, shows_problems
+from .text import as_text
 
 
 class ModelView(CatalogView):
@@ -32,6 +31,7 @@ class ModelView(CatalogView):
         )
 
     @param.depends("catalog.models", "catalog.model", "catalog.problems")
+    @shows_problems
     def _runs(self) -> pn.viewable.Viewable:
         models = self.catalog.models
         if not models:
@@ -50,6 +50,7 @@ class ModelView(CatalogView):
         )
 
     @param.depends("catalog.model")
+    @shows_problems
     def _details(self) -> pn.viewable.Viewable:
         info = self.catalog.selected_model
         if info is None:
@@ -91,16 +92,16 @@ def details_markdown(info: ArtifactInfo, model) -> str:
     details = dict(model.details)
     parameters = details.pop("parameters", {})
     lines = [
-        f"### {html.escape(info.name)}",
-        f"- **class:** {html.escape(str(details.pop('class', '?')))}",
-        f"- **features:** {html.escape(', '.join(model.feature_names))}",
+        f"### {as_text(info.name)}",
+        f"- **class:** {as_text(str(details.pop('class', '?')))}",
+        f"- **features:** {as_text(', '.join(model.feature_names))}",
         f"- **object size:** {info.size:,} bytes",
         f"- **stored:** {info.last_modified:%Y-%m-%d %H:%M:%S} UTC",
     ]
-    lines += [f"- **{html.escape(k)}:** {html.escape(str(v))}"
+    lines += [f"- **{as_text(k)}:** {as_text(str(v))}"
               for k, v in details.items() if k != "features"]
     if parameters:
         lines.append("\n**Hyper-parameters**\n")
-        lines += [f"- {html.escape(k)}: {html.escape(repr(v))}"
+        lines += [f"- {as_text(k)}: {as_text(repr(v))}"
                   for k, v in parameters.items()]
     return "\n".join(lines)

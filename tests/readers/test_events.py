@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from components.readers import EventsReadError, normalise_events, read_table
+from components.readers.events import to_utc
 
 LEGACY_CSV = b"""timestamp,user,host,src_ip,dest_ip,action,ml_score,ml_is_outlier
 2018-12-21 15:00:00,alice,pi-1,192.168.1.195,185.244.25.235,allow,0.12,0
@@ -73,3 +74,12 @@ def test_normalise_events_unflagged_threshold_is_99th_percentile():
 def test_normalise_events_without_score_raises_naming_object(zeek_events):
     with pytest.raises(EventsReadError, match=r"'silver\.parquet' has no score"):
         normalise_events(zeek_events.head(), "silver.parquet")
+
+
+@pytest.mark.parametrize("scale, unit", [(1, "s"), (1_000, "ms"),
+                                         (1_000_000, "us"), (10**9, "ns")])
+def test_epoch_numbers_are_read_in_the_unit_their_size_gives(scale, unit):
+    seconds = pd.Series([1545490216, 1545490276])
+    times = to_utc(seconds * scale)
+    assert times.dt.year.tolist() == [2018, 2018], unit
+    assert (times.iloc[1] - times.iloc[0]).total_seconds() == 60

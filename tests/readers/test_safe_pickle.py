@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 
 from components.readers import UnsafeModelError
-from components.readers.safe_pickle import restricted_load
+from components.readers.safe_pickle import MAX_ARRAY_BYTES, restricted_load
 
 SOURCE = "cybersec-ml-models/model_isoforest_20181222_145000.pkl"
 
@@ -122,3 +122,18 @@ def test_restricted_load_refuses_sklearn_function_that_is_no_estimator():
 
     with pytest.raises(UnsafeModelError, match=r"sklearn\.base\.clone"):
         restricted_load(pickle.dumps(payload), SOURCE)
+
+
+def test_pickle_cannot_allocate_a_huge_buffer():
+    # 36 bytes that would allocate 1.5 GB through builtins.bytearray.
+    bomb = b"cbuiltins\nbytearray\n(I1500000000\ntR."
+    with pytest.raises(UnsafeModelError, match=r"builtins\.bytearray"):
+        restricted_load(bomb, "bomb.pkl")
+
+
+def test_joblib_array_over_the_limit_is_refused_before_it_is_read():
+    buffer = io.BytesIO()
+    joblib.dump({"model": np.zeros(MAX_ARRAY_BYTES // 8 + 1)}, buffer, compress=3)
+    assert len(buffer.getvalue()) < MAX_ARRAY_BYTES // 100  # small on disk
+    with pytest.raises(UnsafeModelError, match="over the"):
+        restricted_load(buffer.getvalue(), "zeros.joblib")

@@ -102,3 +102,26 @@ def test_score_events_model_without_decision_function_raises(silver, model):
 
     with pytest.raises(ScoringError, match="no decision_function"):
         score_events(silver[1], plain, silver[0])
+
+
+def test_score_events_reads_float_byte_counts(silver, model):
+    # Missing byte counts turn the column to float; every feature is then
+    # float64 and pandas hands out a read-only array.
+    source, table = silver
+    floats = table.assign(bytes=table["bytes"].astype("float64"))
+    floats.loc[floats.index[:5], "bytes"] = np.nan
+
+    scored = score_events(floats, model, source)
+
+    assert len(scored.frame) == len(table)
+    assert np.isfinite(scored.frame["raw_score"]).all()
+
+
+def test_score_events_with_text_bytes_names_no_python_error(silver, model):
+    source, table = silver
+    texts = table.drop(columns=["bytes_per_second"]).assign(
+        bytes=table["bytes"].astype(str).where(table.index > 0, "abc"))
+
+    scored = score_events(texts, model, source)
+
+    assert len(scored.frame) == len(table)

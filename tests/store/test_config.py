@@ -119,3 +119,9 @@ def test_config_repr_never_shows_secret():
     assert SECRET not in repr(config)
     assert SECRET not in str(config)
     assert SECRET not in config.location
+
+
+def test_location_never_shows_credentials_written_into_the_endpoint():
+    config = StoreConfig.from_env({
+        "MINIO_ENDPOINT": "http://canary-key:canary-secret@127.0.0.1:9000"})
+    assert config.location == "http://127.0.0.1:9000"
