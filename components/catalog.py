@@ -68,6 +68,11 @@ class Catalog(param.Parameterized):
     last_refresh = param.Date(default=None, allow_None=True, doc="""
         When the buckets were last listed (UTC).""")
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        # Per selector, the newest run when it was last offered.
+        self._followed: dict[str, str | None] = {}
+
     @classmethod
     def from_env(cls, environ=None, **params) -> Catalog:
         """A catalog over the store the environment configures, listed once."""
@@ -110,10 +115,15 @@ class Catalog(param.Parameterized):
                               key="path")
 
     def _update_selector(self, name, options, preferred, key="name") -> None:
+        """Offer ``options``; follow the newest run unless the analyst chose
+        an older one that still exists."""
         current = getattr(self, name)
+        newest = getattr(preferred, key) if preferred else None
+        was_following = current == self._followed.get(name)
+        self._followed[name] = newest
         self.param[name].objects = list(reversed(options))
-        if current not in options:
-            setattr(self, name, getattr(preferred, key) if preferred else None)
+        if current not in options or was_following:
+            setattr(self, name, newest)
 
     @property
     def selected_model(self) -> ArtifactInfo | None:
