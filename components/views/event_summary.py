@@ -34,8 +34,9 @@ class EventSummary:
         # NaN is never an alert; +inf always is: counts and masks agree on it.
         self.sorted_risk = np.sort(self.risk[~np.isnan(self.risk)])
         self.src_codes = frame["src_ip"].cat.codes.to_numpy()
-        self.src_categories = list(frame["src_ip"].cat.categories.astype(str))
+        self.source_addresses = list(frame["src_ip"].cat.categories.astype(str))
         self.plot_frame = _plot_frame(frame)
+        self._last_mask: tuple = (None, None)
 
     @property
     def label(self) -> str:
@@ -47,10 +48,6 @@ class EventSummary:
         return (low, high) if high > low else (low - 0.5, high + 0.5)
 
     @property
-    def source_addresses(self) -> list[str]:
-        return self.src_categories
-
-    @property
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         return np.histogram(self.sorted_risk, bins=HISTOGRAM_BINS,
                             range=self.risk_range)
@@ -58,14 +55,19 @@ class EventSummary:
     def host_mask(self, hosts: list[str]) -> np.ndarray | None:
         if not hosts:
             return None
-        wanted = [self.src_categories.index(h) for h in hosts
-                  if h in self.src_categories]
+        wanted = [self.source_addresses.index(h) for h in hosts
+                  if h in self.source_addresses]
         return np.isin(self.src_codes, wanted)
 
     def alert_mask(self, threshold: float, hosts: list[str]) -> np.ndarray:
-        mask = self.risk >= threshold
-        host_mask = self.host_mask(hosts)
-        return mask if host_mask is None else mask & host_mask
+        """Alerts among the chosen hosts. One move of the threshold redraws
+        several outputs; they share the last mask instead of each recomputing."""
+        key = (threshold, tuple(hosts))
+        if self._last_mask[0] != key:
+            mask = self.risk >= threshold
+            host_mask = self.host_mask(hosts)
+            self._last_mask = (key, mask if host_mask is None else mask & host_mask)
+        return self._last_mask[1]
 
     def count_alerts(self, threshold: float, hosts: list[str]) -> tuple[int, int]:
         """Alerts and events among the chosen hosts (all hosts when none)."""
