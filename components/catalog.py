@@ -8,6 +8,8 @@ the store's process-wide cache, so many sessions cost one read per artifact.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import pandas as pd
 import param
@@ -31,12 +33,23 @@ log = get_logger(__name__)
 
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
+BUCKET_ROLES = ("models", "eval", "silver", "scores")
+
 # Columns of silver and score tables the views use; others are not read.
 EVENT_READ_COLUMNS = [
     "timestamp", "src_ip", "dst_ip", "dest_ip", "protocol", "bytes", "duration",
     "bytes_per_second", "anomaly_score", "ml_score", "score", "prediction",
     "ml_is_outlier", "host", "user", "action", "label", "detailed_label",
 ]
+
+
+@dataclass
+class StoreListing:
+    """One pass over the buckets: objects per role that answered, and why
+    the others did not."""
+
+    objects: dict[str, list[ArtifactInfo]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 class Catalog(param.Parameterized):
@@ -68,37 +81,70 @@ class Catalog(param.Parameterized):
     last_refresh = param.Date(default=None, allow_None=True, doc="""
         When the buckets were last listed (UTC).""")
 
+    last_good_refresh = param.Date(default=None, allow_None=True, doc="""
+        When every bucket last answered (UTC).""")
+
+    listing = param.Boolean(default=False, doc="""
+        Whether a listing of the store is under way.""")
+
     def __init__(self, **params):
         super().__init__(**params)
         # Per selector, the newest run when it was last offered.
         self._followed: dict[str, str | None] = {}
+        # Per bucket role, the objects of its last successful listing.
+        self._listed: dict[str, list[ArtifactInfo]] = {}
 
     @classmethod
-    def from_env(cls, environ=None, **params) -> Catalog:
-        """A catalog over the store the environment configures, listed once."""
+    def from_env(cls, environ=None, listed: bool = True, **params) -> Catalog:
+        """A catalog over the store the environment configures.
+
+        With ``listed`` the buckets are listed before it is returned; a
+        served page passes False and lists on a worker thread.
+        """
         store = shared_store(StoreConfig.from_env(environ))
         catalog = cls(store=store, **params)
-        catalog.refresh()
+        if listed:
+            catalog.refresh()
         return catalog
 
     def refresh(self) -> None:
         """List every bucket again; keep choices that still exist."""
+        if self.store is not None:
+            self.apply_listing(self.fetch_listing())
+
+    def fetch_listing(self) -> StoreListing:
+        """Ask the store what each bucket holds; no parameter changes here,
+        so a served page can call it on a worker thread."""
+        listing = StoreListing()
         if self.store is None:
-            return
-        listed, problems = {}, {}
-        for role in ("models", "eval", "silver", "scores"):
-            if role not in self.store.config.buckets:
-                continue
-            try:
-                listed[role] = self.store.list_artifacts(self.store.bucket(role))
-            except Exception as exc:
-                log.warning("refresh failed role=%s reason=%s", role, exc)
-                problems[role] = str(exc)
-                listed[role] = []
+            return listing
+        roles = [role for role in BUCKET_ROLES if role in self.store.config.buckets]
+        with ThreadPoolExecutor(max_workers=len(roles)) as pool:
+            answers = dict(zip(roles, pool.map(self._list_role, roles), strict=True))
+        for role, (artifacts, problem) in answers.items():
+            if problem is None:
+                listing.objects[role] = artifacts
+            else:
+                listing.problems[role] = problem
+        return listing
+
+    def _list_role(self, role: str) -> tuple[list[ArtifactInfo], str | None]:
+        try:
+            return self.store.list_artifacts(self.store.bucket(role)), None
+        except Exception as exc:
+            log.warning("refresh failed role=%s reason=%s", role, exc)
+            return [], str(exc)
+
+    def apply_listing(self, listing: StoreListing) -> None:
+        """Show what ``listing`` found; a bucket that did not answer keeps the
+        objects it last listed, so the views keep their data during an outage."""
+        self._listed.update(listing.objects)
         with param.parameterized.batch_call_watchers(self):
-            self._apply_listing(listed)
-            self.problems = problems
+            self._apply_listing(self._listed)
+            self.problems = dict(listing.problems)
             self.last_refresh = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            if not listing.problems:
+                self.last_good_refresh = self.last_refresh
 
     def _apply_listing(self, listed: dict[str, list[ArtifactInfo]]) -> None:
         models = [a for a in listed.get("models", []) if a.suffix in MODEL_SUFFIXES]
@@ -183,6 +229,8 @@ class Catalog(param.Parameterized):
         """Why there is no ``what`` to show from the ``role`` bucket."""
         if self.store is None:
             return "no store is configured"
+        if self.last_refresh is None:
+            return "the store is being listed"
         bucket = self.store.config.buckets.get(role, role)
         if role in self.problems:
             return self.problems[role]

@@ -15,6 +15,7 @@ from components.catalog import Catalog
 from components.store import ConfigError
 from components.views import AnomalyView, EvaluationView, ModelView
 from components.views.text import as_text
+from dashboard.refresh import BackgroundRefresh
 from dashboard.status import StatusPanel, problems_banner
 
 log = get_logger(__name__)
@@ -34,12 +35,13 @@ def refresh_seconds() -> float:
 def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     """Build one session's page; a new catalog per session, a shared store."""
     try:
-        catalog = catalog or Catalog.from_env()
+        catalog = catalog or Catalog.from_env(listed=False)
     except ConfigError as exc:
         log.warning("no store configured: %s", exc)
         return _unconfigured_page(str(exc))
     template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=360)
-    template.sidebar.append(StatusPanel(catalog=catalog))
+    status = StatusPanel(catalog=catalog)
+    template.sidebar.append(status)
     notice = os.environ.get("SOC_COPILOT_NOTICE", "").strip()
     if notice:
         template.sidebar.append(pn.pane.Alert(as_text(notice), alert_type="light",
@@ -57,7 +59,7 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
         ),
         sizing_mode="stretch_width",
     ))
-    _schedule_refresh(catalog)
+    _schedule_refresh(catalog, status)
     return template
 
 
@@ -71,12 +73,23 @@ def _selection(catalog: Catalog) -> pn.viewable.Viewable:
     )
 
 
-def _schedule_refresh(catalog: Catalog) -> None:
-    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+def _schedule_refresh(catalog: Catalog, status: StatusPanel) -> None:
+    """List the store once the page is up, then every few seconds.
+
+    The page is sent before the store answers: a slow or absent store shows
+    as a banner on a drawn page, not as a page that never arrives.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        if catalog.last_refresh is None:
+            catalog.refresh()
         return
+    refresher = BackgroundRefresh(catalog, doc)
+    status.refresh = refresher.request
+    pn.state.onload(refresher.request)
     period = refresh_seconds()
     if period > 0:
-        pn.state.add_periodic_callback(catalog.refresh, period=int(period * 1000))
+        pn.state.add_periodic_callback(refresher.request, period=int(period * 1000))
 
 
 def _unconfigured_page(reason: str) -> pn.template.BaseTemplate:

@@ -7,9 +7,10 @@ Neither ever includes a credential.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 
-from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from components import get_logger
@@ -17,6 +18,8 @@ from components.store import ConfigError, StoreConfig
 from components.store.store import shared_store
 
 log = get_logger(__name__)
+
+DEFAULT_READY_SECONDS = 5.0
 
 
 class HealthHandler(RequestHandler):
@@ -32,9 +35,7 @@ class ReadyHandler(RequestHandler):
     """200 with object counts when every bucket lists; 503 with the reason."""
 
     async def get(self) -> None:
-        # Listing waits on the store: off the event loop, so a slow store
-        # delays this answer but not /healthz or the pages.
-        status, body = await IOLoop.current().run_in_executor(None, readiness)
+        status, body = await READINESS.answer()
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
@@ -59,5 +60,39 @@ def readiness(environ=None) -> tuple[int, dict]:
                      "reason": "; ".join(failures.values()), "objects": counts}
     return 200, {"status": "ready", "location": store.location, "objects": counts}
 
+
+class ReadinessProbe:
+    """Runs ``readiness`` on a worker thread, one probe at a time.
+
+    Listing waits on the store, so it never runs on the event loop: a slow
+    store delays this answer but not /healthz or the pages. Requests that
+    arrive while a probe runs share it, and none waits longer than
+    ``deadline`` seconds: a silent store is reported as such, in time for
+    the kubelet's probe time-out.
+    """
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self._running: asyncio.Future | None = None
+
+    async def answer(self) -> tuple[int, dict]:
+        if self._running is None or self._running.done():
+            loop = asyncio.get_running_loop()
+            self._running = loop.run_in_executor(None, readiness)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._running),
+                                          self.deadline)
+        except TimeoutError:
+            reason = f"the store did not answer within {self.deadline:g} s"
+            log.warning("not ready: %s", reason)
+            return 503, {"status": "unavailable", "reason": reason}
+
+
+def ready_seconds() -> float:
+    raw = os.environ.get("SOC_COPILOT_READY_TIMEOUT", "").strip()
+    return float(raw) if raw else DEFAULT_READY_SECONDS
+
+
+READINESS = ReadinessProbe(ready_seconds())
 
 ROUTES = [(r"/healthz", HealthHandler), (r"/readyz", ReadyHandler)]

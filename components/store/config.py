@@ -25,6 +25,9 @@ SCORES_BUCKET_VARIABLE = "SCORES_BUCKET"
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
+# More tries than this only delay the banner that tells analysts the store is down.
+MAX_ATTEMPTS = 10
+
 
 class ConfigError(ValueError):
     """The environment does not describe a usable store."""
@@ -50,7 +53,16 @@ class StoreConfig:
     secret_key: str = field(default="", repr=False)
 
     connect_timeout: float = 3.0
+    """Seconds to wait for the store to accept a connection."""
+
     read_timeout: float = 10.0
+    """Seconds to wait for the store's answer on an open connection."""
+
+    attempts: int = 3
+    """Tries per store call; transient failures (connection refused or cut,
+    time-outs, 5xx, throttling) are tried again after an exponential,
+    jittered back-off. A silent store holds a call for at most
+    ``attempts * (connect_timeout + read_timeout)`` plus the back-off."""
 
     @property
     def location(self) -> str:
@@ -75,6 +87,7 @@ class StoreConfig:
         timeouts = {
             "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 3.0),
             "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 10.0),
+            "attempts": _count(env, "SOC_COPILOT_STORE_ATTEMPTS", 3, MAX_ATTEMPTS),
         }
         location = env.get("SOC_COPILOT_STORE", "").strip()
         if location:
@@ -144,4 +157,17 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name}={raw!r} is not a number of seconds") from exc
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be more than 0 seconds")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
+    if not 1 <= value <= maximum:
+        raise ConfigError(f"{name}={raw!r} must be between 1 and {maximum}")
     return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import fsspec
@@ -24,6 +25,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 DEFAULT_MAX_OBJECT_BYTES = 512 * 2**20
+MIN_MASKED_LENGTH = 3
 
 
 class StoreError(RuntimeError):
@@ -53,6 +55,10 @@ class ArtifactStore:
         self.max_object_bytes = max_object_bytes
         self.cache = cache if cache is not None else ArtifactCache()
         self.fs = _open_filesystem(config)
+        # Listings in flight, per bucket: callers that arrive meanwhile share
+        # the answer, so many sessions (and /readyz) cost one ListObjects.
+        self._listings: dict[str, Future] = {}
+        self._listings_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.config.protocol}: {self.config.location})"
@@ -66,14 +72,39 @@ class ArtifactStore:
         return self.config.buckets[role]
 
     def list_artifacts(self, bucket: str) -> list[ArtifactInfo]:
-        """Every object at the top level of ``bucket``, oldest run first."""
+        """Every object at the top level of ``bucket``, oldest run first.
+
+        A call made while another lists the same bucket waits for, and
+        returns, that listing instead of asking the store again.
+        """
+        with self._listings_lock:
+            pending = self._listings.get(bucket)
+            leader = pending is None
+            if leader:
+                pending = self._listings[bucket] = Future()
+        if not leader:
+            return list(pending.result())
+        try:
+            artifacts = self._list_now(bucket)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        else:
+            pending.set_result(artifacts)
+            return list(artifacts)
+        finally:
+            with self._listings_lock:
+                self._listings.pop(bucket, None)
+
+    def _list_now(self, bucket: str) -> list[ArtifactInfo]:
         started = time.perf_counter()
         try:
             entries = self.fs.ls(self._bucket_path(bucket), detail=True, refresh=True)
         except FileNotFoundError as exc:
             raise StoreError(f"Bucket '{bucket}' does not exist") from exc
         except Exception as exc:
-            raise StoreError(f"Cannot list bucket '{bucket}': {_reason(exc)}") from exc
+            raise StoreError(
+                f"Cannot list bucket '{bucket}': {self._reason(exc)}") from exc
         artifacts = [
             _artifact_info(bucket, entry)
             for entry in entries
@@ -97,7 +128,8 @@ class ArtifactStore:
         except FileNotFoundError as exc:
             raise StoreError(f"'{info.path}' is no longer in the store") from exc
         except Exception as exc:
-            raise StoreError(f"Cannot read '{info.path}': {_reason(exc)}") from exc
+            raise StoreError(
+                f"Cannot read '{info.path}': {self._reason(exc)}") from exc
         log.info("read object=%s bytes=%d ms=%.0f", info.path, len(data),
                  1000 * (time.perf_counter() - started))
         return data
@@ -115,6 +147,19 @@ class ArtifactStore:
     def remember(self, key: tuple, compute: Callable[[], T]) -> T:
         """Cache a value derived from artifacts (e.g. scores) for the process."""
         return self.cache.get_or_load(("derived", *key), compute)
+
+    def _reason(self, exc: BaseException) -> str:
+        """Why a store call failed, in one line, with any credential masked."""
+        text = str(exc).strip() or type(exc).__name__
+        reason = text.splitlines()[0][:300]
+        if isinstance(exc, PermissionError):
+            reason += (" (the store refused these credentials: check "
+                       "MINIO_ACCESS_KEY, MINIO_SECRET_KEY and their policy)")
+        for credential in (self.config.secret_key, self.config.access_key):
+            # Masking a one- or two-letter key would garble every message.
+            if len(credential) >= MIN_MASKED_LENGTH:
+                reason = reason.replace(credential, "***")
+        return reason
 
     def _bucket_path(self, bucket: str) -> str:
         if self.config.protocol == "file":
@@ -139,13 +184,14 @@ def _open_filesystem(config: StoreConfig) -> Any:
         config_kwargs={
             "connect_timeout": config.connect_timeout,
             "read_timeout": config.read_timeout,
-            "retries": {"max_attempts": 2, "mode": "standard"},
+            # botocore's standard mode backs off exponentially with jitter
+            # on transient errors; it is the only layer that tries again.
+            "retries": {"total_max_attempts": config.attempts, "mode": "standard"},
         },
     )
-    # s3fs retries on top of botocore's own attempts (5 by default): with a
-    # store that accepts connections and never answers, that multiplies the
-    # read time-out into minutes. Two tries of two attempts bound a call.
-    filesystem.retries = 2
+    # s3fs would try each call again on top of botocore, multiplying the
+    # wait on a silent store; one s3fs try keeps the bound in the config.
+    filesystem.retries = 1
     return filesystem
 
 
@@ -168,13 +214,6 @@ def _artifact_info(bucket: str, entry: dict) -> ArtifactInfo:
 
 def _qualified_name(function: Callable) -> str:
     return f"{getattr(function, '__module__', '')}.{function.__qualname__}"
-
-
-def _reason(exc: BaseException) -> str:
-    """A short, secret-free description of why a store call failed."""
-    text = str(exc).strip() or type(exc).__name__
-    first_line = text.splitlines()[0]
-    return first_line[:300]
 
 
 _SHARED_STORES: dict[tuple, ArtifactStore] = {}

@@ -76,6 +76,7 @@ class AnomalyView(CatalogView):
         self._download = pn.widgets.FileDownload(
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
             label="Download alerts (CSV)", button_type="primary", width=240)
+        self._table_key: tuple | None = None
         self.param.watch(self._reload, ["data"])
         if self.catalog is not None:
             self.catalog.param.watch(self._reload, ["events", "model",
@@ -112,19 +113,24 @@ class AnomalyView(CatalogView):
         self._slider.param.update(start=low, end=high, fixed_start=low,
                                   fixed_end=high,
                                   step=max((high - low) / 500, 1e-6))
+        # A re-read of the same table keeps the analyst's choices.
+        start = self.threshold if same_table else summary.default_threshold
+        threshold = float(np.clip(start, low, high))
+        hosts = [h for h in self.source_hosts
+                 if h in summary.source_addresses] if same_table else []
+        # The table gets its rows (and so its columns) before it is laid
+        # out: changing the columns of a table the browser is still
+        # building makes it throw.
+        self._fill_table(summary, threshold, hosts)
         with param.parameterized.batch_call_watchers(self):
             # The choices widget renders option labels as HTML: escape them.
             self.param.source_hosts.objects = {
                 html.escape(address): address
                 for address in summary.source_addresses}
-            # A re-read of the same table keeps the analyst's choices.
-            start = self.threshold if same_table else summary.default_threshold
-            self.source_hosts = [h for h in self.source_hosts
-                                 if h in summary.source_addresses] if same_table else []
-            self.threshold = float(np.clip(start, low, high))
+            self.source_hosts = hosts
+            self.threshold = threshold
             self.error = ""
             self.summary = summary
-        self._update_table()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._heading(), pn.panel(self._content),
@@ -233,10 +239,18 @@ class AnomalyView(CatalogView):
 
     @param.depends("threshold", "source_hosts", watch=True)
     def _update_table(self) -> None:
-        if self.summary is None:
+        if self.summary is not None:
+            self._fill_table(self.summary, self.threshold, self.source_hosts)
+
+    def _fill_table(self, summary: EventSummary, threshold: float,
+                    hosts: list[str]) -> None:
+        """Show the alerts at ``threshold`` from ``hosts``, once per choice."""
+        key = (summary, threshold, tuple(hosts))
+        if key == self._table_key:
             return
-        alerts = self.summary.alerts_table(self._mask(), TABLE_COLUMNS)
-        self._table.value = alerts
+        mask = summary.alert_mask(threshold, hosts)
+        self._table.value = summary.alerts_table(mask, TABLE_COLUMNS)
+        self._table_key = key
 
     def _alerts_csv(self) -> io.StringIO:
         """Exactly the rows the table holds after its filters and sorting."""
