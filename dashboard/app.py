@@ -40,6 +40,7 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
         log.warning("no store configured: %s", exc)
         return _unconfigured_page(str(exc))
     template = pn.template.BootstrapTemplate(title=TITLE, sidebar_width=360)
+    _add_signed_in_user(template)
     status = StatusPanel(catalog=catalog)
     template.sidebar.append(status)
     notice = os.environ.get("SOC_COPILOT_NOTICE", "").strip()
@@ -61,6 +62,17 @@ def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     ))
     _schedule_refresh(catalog, status)
     return template
+
+
+def _add_signed_in_user(template: pn.template.BaseTemplate) -> None:
+    """With sign-in on, who is signed in and a way to sign out."""
+    user = pn.state.user
+    # "guest" is Panel's name for a visitor let in without signing in.
+    if not user or user == "guest":
+        return
+    template.sidebar.append(pn.pane.Markdown(
+        f"Signed in as **{as_text(user)}** · [Sign out](./logout)",
+        css_classes=["signed-in"]))
 
 
 def _selection(catalog: Catalog) -> pn.viewable.Viewable:
@@ -96,6 +108,7 @@ def _unconfigured_page(reason: str) -> pn.template.BaseTemplate:
     from components.views.base import problem
 
     template = pn.template.BootstrapTemplate(title=TITLE)
+    _add_signed_in_user(template)
     template.main.append(problem(reason, "No store"))
     return template
 

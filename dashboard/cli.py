@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 
 from components import LOGGER_NAME, get_logger
+from dashboard.auth import AccessConfigError, AccessControl, access_control
 
 log = get_logger(__name__)
 
@@ -30,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="HOST[:PORT]", help=(
                            "browser origin allowed to open the websocket; repeat "
                            "or comma-separate (SOC_COPILOT_ALLOWED_ORIGINS)"))
+    # Only the file's path is an option: a password on the command line would
+    # show in the process list, so the shared password is read from the
+    # environment alone.
+    serve.add_argument("--basic-auth-file", default=None, metavar="PATH", help=(
+        "JSON file of user name to password; switches sign-in on "
+        "(SOC_COPILOT_BASIC_AUTH_FILE; see also SOC_COPILOT_BASIC_AUTH and "
+        "SOC_COPILOT_COOKIE_SECRET)"))
     serve.add_argument("--log-level", default=env("SOC_COPILOT_LOG_LEVEL", "INFO"))
     return parser
 
@@ -42,7 +51,23 @@ def allowed_origins(port: int, requested: list[str] | None) -> list[str]:
     return list(dict.fromkeys(local + configured))
 
 
+def log_access_control(control: AccessControl | None) -> None:
+    """Say whether sign-in is on and how; never a name or a secret."""
+    if control is None:
+        log.info("access control off: anyone who reaches the port sees the "
+                 "dashboard")
+        return
+    log.info("access control on: Panel basic auth, %s; /healthz and /readyz "
+             "answer without sign-in", control.mode)
+
+
 def serve(args: argparse.Namespace) -> None:
+    # Checked before Panel loads, so a wrong setting fails at once.
+    try:
+        control = access_control(args.basic_auth_file)
+    except AccessConfigError as exc:
+        sys.exit(f"soc-copilot: access control: {exc}")
+
     import panel as pn
 
     from dashboard.app import create_app
@@ -51,10 +76,15 @@ def serve(args: argparse.Namespace) -> None:
     origins = allowed_origins(args.port, args.allow_websocket_origin)
     log.info("serving on %s:%d; websocket origins allowed: %s",
              args.address, args.port, ", ".join(origins))
+    log_access_control(control)
+    # The probes in ROUTES are plain handlers: Panel's sign-in guards only the
+    # app's own page, websocket and session routes, so Kubernetes can still
+    # probe without credentials.
     pn.serve(
         {"/": create_app}, port=args.port, address=args.address,
         websocket_origin=origins, show=False, title="SOC Copilot",
         extra_patterns=ROUTES, num_procs=1,
+        **(control.serve_options() if control else {}),
     )
 
 

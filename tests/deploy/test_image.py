@@ -62,9 +62,11 @@ def deployment_env() -> tuple[dict[str, str], list[str]]:
     for item in container["env"]:
         if "value" in item:
             env[item["name"]] = item["value"]
-        else:
-            key = item["valueFrom"]["secretKeyRef"]["key"]
-            env[item["name"]] = SECRET_VALUES[key]
+            continue
+        ref = item["valueFrom"]["secretKeyRef"]
+        # An optional Secret (sign-in) that does not exist sets nothing.
+        if not ref.get("optional"):
+            env[item["name"]] = SECRET_VALUES[ref["key"]]
     return env, container["args"]
 
 
@@ -135,6 +137,19 @@ def test_image_holds_no_test_tools_demo_or_data(built_image):
     sources = image.run_in_image(built_image.name, ["ls", "/opt/soc-copilot"])
     assert sorted(sources.stdout.split()) == [
         "README.md", "components", "dashboard", "pyproject.toml"]
+
+
+def test_image_ships_the_sign_in_pages_in_the_installed_package(built_image):
+    # -P keeps the source copy in the working directory off the path: the
+    # server imports the installed package, so that is the one checked.
+    found = image.run_in_image(built_image.name, [
+        "python3", "-P", "-c",
+        "import dashboard.auth as a; print(a.__file__, "
+        "a.LOGIN_TEMPLATE.is_file() and a.LOGOUT_TEMPLATE.is_file())"])
+    assert found.returncode == 0, found.stderr
+    module, shipped = found.stdout.split()[-2:]
+    assert module.startswith("/opt/venv/")
+    assert shipped == "True"
 
 
 def test_image_runs_as_non_root_with_no_credentials_baked_in(built_image):

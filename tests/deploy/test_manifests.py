@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from pathlib import PurePosixPath
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from dashboard.auth import (
+    COOKIE_SECRET_VARIABLE,
+    PASSWORD_VARIABLE,
+    USERS_FILE_VARIABLE,
+)
 from dashboard.health import ROUTES
 
 from .manifests import (
@@ -21,6 +28,7 @@ from .manifests import (
 )
 
 KUBERNETES_VERSION = "1.30.0"
+SIGN_IN_SECRET = "soc-copilot-auth"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +39,23 @@ def base_objects() -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def ingress_objects() -> dict[str, dict]:
     return by_kind(render(K8S / "overlays" / "ingress-tls"))
+
+
+@pytest.fixture(scope="module")
+def users_component_objects(tmp_path_factory) -> dict[str, dict]:
+    """k8s/ with the sign-in-users component, as an operator would add it."""
+    # kustomize takes relative paths only, so a copy of k8s/ sits beside the
+    # kustomization that adds the component.
+    folder = tmp_path_factory.mktemp("kustomize")
+    shutil.copytree(K8S, folder / "k8s")
+    (folder / "with-users").mkdir()
+    (folder / "with-users" / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": ["../k8s"],
+        "components": ["../k8s/components/sign-in-users"],
+    }))
+    return by_kind(render(folder / "with-users"))
 
 
 def test_kustomization_creates_exactly_deployment_service_and_configmap(
@@ -145,9 +170,52 @@ def test_containerfile_passes_hadolint():
 
 
 def test_secret_example_has_placeholders_only_and_is_not_applied():
-    example = yaml.safe_load((K8S / "secret.example.yaml").read_text())
-    kubernetes_validate.validate(example, KUBERNETES_VERSION, strict=True)
-    assert all(value.startswith("REPLACE_WITH_")
-               for value in example["stringData"].values())
+    for example in secret_examples().values():
+        kubernetes_validate.validate(example, KUBERNETES_VERSION, strict=True)
+        assert all(value.startswith("REPLACE_WITH_")
+                   for value in example["stringData"].values())
     for kustomization in K8S.rglob("kustomization.yaml"):
         assert "secret.example" not in kustomization.read_text()
+
+
+def test_sign_in_is_read_from_an_optional_secret(base_objects):
+    env = {item["name"]: item for item in app_container(
+        base_objects["Deployment"])["env"]}
+    refs = {name: env[name]["valueFrom"]["secretKeyRef"]
+            for name in (PASSWORD_VARIABLE, COOKIE_SECRET_VARIABLE)}
+    # Optional: without the Secret the pod starts as before, without sign-in.
+    assert all(ref["optional"] is True for ref in refs.values())
+    assert {ref["name"] for ref in refs.values()} == {SIGN_IN_SECRET}
+    example = secret_examples()[SIGN_IN_SECRET]
+    assert {ref["key"] for ref in refs.values()} == example["stringData"].keys()
+    assert not any("value" in env[name] for name in refs)
+    settings = base_objects["ConfigMap"]["data"]
+    assert not {PASSWORD_VARIABLE, COOKIE_SECRET_VARIABLE} & settings.keys()
+
+
+def test_sign_in_users_component_mounts_the_users_file_from_the_secret(
+        users_component_objects):
+    deployment = users_component_objects["Deployment"]
+    kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+    container = app_container(deployment)
+    env = {item["name"]: item for item in container["env"]}
+    assert PASSWORD_VARIABLE not in env
+    assert env[COOKIE_SECRET_VARIABLE]["valueFrom"]["secretKeyRef"]["name"] == (
+        SIGN_IN_SECRET)
+    users_file = PurePosixPath(env[USERS_FILE_VARIABLE]["value"])
+    mount = next(m for m in container["volumeMounts"]
+                 if m["mountPath"] == str(users_file.parent))
+    assert mount["readOnly"] is True
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    secret = volumes[mount["name"]]["secret"]
+    assert secret["secretName"] == SIGN_IN_SECRET
+    assert secret["items"] == [{"key": users_file.name, "path": users_file.name}]
+    # The component is for choosing named users: no optional Secret here, so a
+    # missing one keeps the pod from starting rather than open to anyone.
+    assert not secret.get("optional", False)
+
+
+def secret_examples() -> dict[str, dict]:
+    """The example Secrets by name."""
+    documents = yaml.safe_load_all((K8S / "secret.example.yaml").read_text())
+    return {doc["metadata"]["name"]: doc for doc in documents if doc}
