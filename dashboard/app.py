@@ -79,9 +79,9 @@ def _selection(catalog: Catalog) -> pn.viewable.Viewable:
     """What the anomaly view shows: an events table and, for silver, a model."""
     return pn.Column(
         "**Events table** (silver tables are scored with the model below)",
-        pn.widgets.Select.from_param(catalog.param.events, name="", width=320),
+        pn.widgets.Select.from_param(catalog.param.events, label="", width=320),
         "**Model**",
-        pn.widgets.Select.from_param(catalog.param.model, name="", width=320),
+        pn.widgets.Select.from_param(catalog.param.model, label="", width=320),
     )
 
 

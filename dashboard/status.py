@@ -19,7 +19,7 @@ class StatusPanel(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._refresh = pn.widgets.Button(name="Refresh now", button_type="default",
+        self._refresh = pn.widgets.Button(label="Refresh now", color="default",
                                           width=200)
         self._refresh.on_click(self._refresh_now)
 

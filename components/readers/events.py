@@ -68,7 +68,7 @@ def normalise_events(raw: pd.DataFrame, source: str,
     for name in ("bytes", "duration"):
         events[name] = (pd.to_numeric(frame[name], errors="coerce")
                         if name in frame else np.nan)
-    raw_score = pd.to_numeric(frame[score_column], errors="coerce").astype(float)
+    raw_score = _scores(frame[score_column], source, score_column)
     events["raw_score"] = raw_score.to_numpy()
     events["risk"] = (SCORE_COLUMNS[score_column] * raw_score).to_numpy()
     events["flagged"] = _flags(frame)
@@ -114,6 +114,21 @@ def to_utc(values: pd.Series) -> pd.Series:
         unit = next((u for limit, u in EPOCH_UNITS if typical > limit), "s")
         return pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
     return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+
+
+def _scores(values: pd.Series, source: str, column: str) -> pd.Series:
+    """Scores as floats; a column with no number at all is refused."""
+    scores = pd.to_numeric(values, errors="coerce").astype(float)
+    if not np.isfinite(scores.to_numpy()).any():
+        unreadable = values[scores.isna() & values.notna()]
+        example = (f", such as {str(unreadable.iloc[0])[:40]!r}"
+                   if len(unreadable) else "")
+        raise EventsReadError(
+            f"'{source}': column '{column}' holds no usable score "
+            f"({len(unreadable):,} values that are not numbers{example}; "
+            f"{int(np.isinf(scores).sum()):,} infinite; "
+            f"{int(values.isna().sum()):,} missing)")
+    return scores
 
 
 def _text(values: pd.Series) -> pd.Series:

@@ -27,6 +27,8 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 
 # More tries than this only delay the banner that tells analysts the store is down.
 MAX_ATTEMPTS = 10
+# A 64 GiB object would not fit the memory of the pod that reads it.
+MAX_OBJECT_MB = 65_536
 
 
 class ConfigError(ValueError):
@@ -58,6 +60,9 @@ class StoreConfig:
     read_timeout: float = 10.0
     """Seconds to wait for the store's answer on an open connection."""
 
+    max_object_bytes: int = 512 * 2**20
+    """Objects larger than this are refused without being read."""
+
     attempts: int = 3
     """Tries per store call; transient failures (connection refused or cut,
     time-outs, 5xx, throttling) are tried again after an exponential,
@@ -88,6 +93,8 @@ class StoreConfig:
             "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 3.0),
             "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 10.0),
             "attempts": _count(env, "SOC_COPILOT_STORE_ATTEMPTS", 3, MAX_ATTEMPTS),
+            "max_object_bytes": 2**20 * _count(
+                env, "SOC_COPILOT_MAX_OBJECT_MB", 512, MAX_OBJECT_MB),
         }
         location = env.get("SOC_COPILOT_STORE", "").strip()
         if location:

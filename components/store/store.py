@@ -24,7 +24,6 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_MAX_OBJECT_BYTES = 512 * 2**20
 MIN_MASKED_LENGTH = 3
 
 
@@ -40,7 +39,8 @@ class ArtifactStore:
     config:
         Where the store is and which buckets hold which artifacts.
     max_object_bytes:
-        Objects larger than this are refused without being read.
+        Objects larger than this are refused without being read; the
+        configuration's limit when None.
     cache:
         Parsed artifacts keyed by object and ETag; shared when given.
     """
@@ -48,11 +48,12 @@ class ArtifactStore:
     def __init__(
         self,
         config: StoreConfig,
-        max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+        max_object_bytes: int | None = None,
         cache: ArtifactCache | None = None,
     ):
         self.config = config
-        self.max_object_bytes = max_object_bytes
+        self.max_object_bytes = (config.max_object_bytes if max_object_bytes is None
+                                 else max_object_bytes)
         self.cache = cache if cache is not None else ArtifactCache()
         self.fs = _open_filesystem(config)
         # Listings in flight, per bucket: callers that arrive meanwhile share
@@ -222,8 +223,10 @@ _SHARED_LOCK = threading.Lock()
 
 def shared_store(config: StoreConfig) -> ArtifactStore:
     """One store (and so one cache) per configuration and server process."""
-    key = (config.protocol, config.location, tuple(sorted(config.buckets.items())),
-           config.access_key, config.secret_key)
+    key = (config.protocol, config.root, config.endpoint_url,
+           tuple(sorted(config.buckets.items())), config.access_key,
+           config.secret_key, config.connect_timeout, config.read_timeout,
+           config.attempts, config.max_object_bytes)
     with _SHARED_LOCK:
         if key not in _SHARED_STORES:
             _SHARED_STORES[key] = ArtifactStore(config)

@@ -62,11 +62,11 @@ class AnomalyView(CatalogView):
     def __init__(self, **params):
         super().__init__(**params)
         self._slider = pn.widgets.EditableFloatSlider(
-            name="Risk threshold (alerts at and above)", width=360,
+            label="Risk threshold (alerts at and above)", width=360,
             value=self.threshold, step=0.001, format="0.0000")
         self._slider.link(self, value="threshold", bidirectional=True)
         self._hosts = pn.widgets.MultiChoice.from_param(
-            self.param.source_hosts, name="Source hosts (empty: all)", width=360)
+            self.param.source_hosts, label="Source hosts (empty: all)", width=360)
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=self.page_size,
             header_filters=True, disabled=True, show_index=False,
@@ -75,7 +75,7 @@ class AnomalyView(CatalogView):
             sizing_mode="stretch_width", css_classes=["alerts-table"])
         self._download = pn.widgets.FileDownload(
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
-            label="Download alerts (CSV)", button_type="primary", width=240)
+            label="Download alerts (CSV)", color="primary", width=240)
         self._table_key: tuple | None = None
         self.param.watch(self._reload, ["data"])
         if self.catalog is not None:

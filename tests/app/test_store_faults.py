@@ -14,28 +14,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.app.conftest import (
-    UI_TIMEOUT_MS,
-    VIEWPORT,
-    PageWatch,
-    start_app,
-    stop,
-)
 from tests.app.loopback import get
 from tests.app.ui import PAGE_TEXT, indicator, open_dashboard
-from tests.conftest import ACCESS_KEY, SECRET_KEY
-from tests.faults import FaultProxy, RestartableS3
+from tests.faults import FaultProxy
 
 pytestmark = pytest.mark.browser
 
-# Short bounds so that each fault shows within seconds.
-FAULT_SETTINGS = {
-    "SOC_COPILOT_REFRESH_SECONDS": "2",
-    "SOC_COPILOT_CONNECT_TIMEOUT": "1",
-    "SOC_COPILOT_READ_TIMEOUT": "1",
-    "SOC_COPILOT_STORE_ATTEMPTS": "2",
-    "SOC_COPILOT_READY_TIMEOUT": "2",
-}
 # The page (template and status area) must not wait for the store.
 PAGE_SECONDS = 8.0
 # /healthz answers from the event loop, whatever the store does.
@@ -44,56 +28,6 @@ RECOVERY_MS = 30_000
 # The newest run's model flags 1,677 of the sample's 17,318 events; the
 # browser tests of the dashboard work this number out from the bytes.
 ALERTS_AT_DEFAULT = "1,677"
-
-
-@pytest.fixture
-def store_server(aws_isolation, tmp_path):
-    """An S3 server of this test's own, not yet started."""
-    server = RestartableS3(tmp_path / "moto.log", (ACCESS_KEY, SECRET_KEY))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def launch(tmp_path):
-    """Start ``soc-copilot serve`` against an endpoint; stopped after the test."""
-    started = []
-
-    def launch_app(endpoint: str, **settings: str):
-        env = {"MINIO_ENDPOINT": endpoint, "MINIO_ACCESS_KEY": ACCESS_KEY,
-               "MINIO_SECRET_KEY": SECRET_KEY, **FAULT_SETTINGS, **settings}
-        app = start_app(env, tmp_path)
-        started.append(app)
-        return app
-
-    yield launch_app
-    for app in started:
-        stop(app.process)
-
-
-@pytest.fixture
-def pages(browser):
-    """Open a watched page on an app; the test fails on console errors or
-    requests leaving the app, as with the shared ``page`` fixture."""
-    opened = []
-
-    def open_page(app):
-        context = browser.new_context(viewport=VIEWPORT)
-        watch = PageWatch(app.host)
-        context.route("**/*", watch.guard)
-        page = context.new_page()
-        page.set_default_timeout(UI_TIMEOUT_MS)
-        watch.attach(page)
-        opened.append((context, watch))
-        return page
-
-    yield open_page
-    problems = [problem for context, watch in opened
-                for problem in watch.problems()]
-    for context, _watch in opened:
-        context.close()
-    if problems:
-        pytest.fail("a page misbehaved:\n" + "\n".join(problems), pytrace=False)
 
 
 def probe(app, route: str) -> tuple[int, dict, float]:

@@ -79,17 +79,28 @@ class BuiltImage:
 
 
 def build_image() -> BuiltImage:
-    """Build the Containerfile unchanged on the stand-in base."""
+    """Build the Containerfile unchanged on the stand-in base.
+
+    The image gets its product name and a name of this test run's own, which
+    the tests use: another checkout building at the same time on this
+    machine can take the product name, never this run's.
+    """
+    own_name = f"{IMAGE}-test-{os.getpid()}"
     started = time.monotonic()
     buildah("bud", "--format", "docker", "--isolation", "chroot",
             "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
             # pip in the build trusts what the host's pip trusts.
             "-v", f"{HOST_CA_BUNDLE}:/run/pip-ca.pem:ro",
             "--build-arg", "PIP_CA=/run/pip-ca.pem",
-            "-t", IMAGE, "-f", str(ROOT / "Containerfile"), str(ROOT),
-            timeout=BUILD_SECONDS)
+            "-t", IMAGE, "-t", own_name,
+            "-f", str(ROOT / "Containerfile"), str(ROOT), timeout=BUILD_SECONDS)
     elapsed = time.monotonic() - started
-    return BuiltImage(IMAGE, elapsed, image_size(IMAGE))
+    return BuiltImage(own_name, elapsed, image_size(own_name))
+
+
+def remove_name(name: str) -> None:
+    """Drop one name of an image (the image stays while it has another)."""
+    buildah("rmi", name)
 
 
 def image_size(name: str) -> str:

@@ -50,7 +50,8 @@ def built_image(tmp_path_factory) -> image.BuiltImage:
         "build_seconds": round(built.build_seconds, 1),
         "size": built.size,
     }))
-    return built
+    yield built
+    image.remove_name(built.name)
 
 
 @pytest.fixture(scope="module")

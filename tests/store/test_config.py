@@ -125,3 +125,20 @@ def test_location_never_shows_credentials_written_into_the_endpoint():
     config = StoreConfig.from_env({
         "MINIO_ENDPOINT": "http://canary-key:canary-secret@127.0.0.1:9000"})
     assert config.location == "http://127.0.0.1:9000"
+
+
+def test_config_store_attempts_and_object_limit_are_read():
+    config = StoreConfig.from_env(minio(SOC_COPILOT_STORE_ATTEMPTS="5",
+                                        SOC_COPILOT_MAX_OBJECT_MB="64"))
+
+    assert config.attempts == 5
+    assert config.max_object_bytes == 64 * 2**20
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("SOC_COPILOT_STORE_ATTEMPTS", "0"), ("SOC_COPILOT_STORE_ATTEMPTS", "11"),
+    ("SOC_COPILOT_STORE_ATTEMPTS", "two"), ("SOC_COPILOT_MAX_OBJECT_MB", "-1"),
+])
+def test_config_out_of_bounds_counts_raise_naming_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        StoreConfig.from_env(minio(**{name: value}))
