@@ -15,11 +15,13 @@ from tornado.web import RequestHandler
 
 from components import get_logger
 from components.store import ConfigError, StoreConfig
+from components.store.config import seconds
 from components.store.store import shared_store
 
 log = get_logger(__name__)
 
-DEFAULT_READY_SECONDS = 5.0
+# Under the Deployment's 5 s probe time-out, so the kubelet gets the reason.
+DEFAULT_READY_SECONDS = 4.0
 
 
 class HealthHandler(RequestHandler):
@@ -89,8 +91,7 @@ class ReadinessProbe:
 
 
 def ready_seconds() -> float:
-    raw = os.environ.get("SOC_COPILOT_READY_TIMEOUT", "").strip()
-    return float(raw) if raw else DEFAULT_READY_SECONDS
+    return seconds(os.environ, "SOC_COPILOT_READY_TIMEOUT", DEFAULT_READY_SECONDS)
 
 
 READINESS = ReadinessProbe(ready_seconds())

@@ -90,8 +90,8 @@ class StoreConfig:
         if env.get(SCORES_BUCKET_VARIABLE):
             buckets["scores"] = env[SCORES_BUCKET_VARIABLE]
         timeouts = {
-            "connect_timeout": _seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 3.0),
-            "read_timeout": _seconds(env, "SOC_COPILOT_READ_TIMEOUT", 10.0),
+            "connect_timeout": seconds(env, "SOC_COPILOT_CONNECT_TIMEOUT", 3.0),
+            "read_timeout": seconds(env, "SOC_COPILOT_READ_TIMEOUT", 10.0),
             "attempts": _count(env, "SOC_COPILOT_STORE_ATTEMPTS", 3, MAX_ATTEMPTS),
             "max_object_bytes": 2**20 * _count(
                 env, "SOC_COPILOT_MAX_OBJECT_MB", 512, MAX_OBJECT_MB),
@@ -154,7 +154,8 @@ def without_userinfo(url: str) -> str:
     return parts._replace(netloc=host).geturl()
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds from ``env[name]``, or ``default``."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
