@@ -147,11 +147,10 @@ class Catalog(param.Parameterized):
                 self.last_good_refresh = self.last_refresh
 
     def _apply_listing(self, listed: dict[str, list[ArtifactInfo]]) -> None:
-        models = [a for a in listed.get("models", []) if a.suffix in MODEL_SUFFIXES]
+        models = _models(listed)
         evaluations, score_tables = _split_eval_bucket(listed.get("eval", []))
-        silver = [a for a in listed.get("silver", []) if a.suffix == ".parquet"]
-        score_tables += [a for a in listed.get("scores", [])
-                         if a.suffix in TABLE_SUFFIXES]
+        silver = _silver(listed)
+        score_tables += _score_tables(listed)
         event_tables = sorted(silver + score_tables, key=lambda a: a.sort_key)
         self.models, self.evaluations = models, evaluations
         self.event_tables = event_tables
@@ -210,12 +209,38 @@ class Catalog(param.Parameterized):
         info = self.selected_events
         if info is None:
             raise LookupError(self.why_empty("silver", "events table"))
+        return self._events(info, self.selected_model)
+
+    def preload(self, listing: StoreListing) -> None:
+        """Read and parse what a page shows first from ``listing`` (the newest
+        events, model and every evaluation) into the shared cache.
+
+        A served page calls this on its listing thread, so that the first
+        page after a new run does the store reads and the scoring there, not
+        on the event loop. Failures are left for the views to report.
+        """
+        if self.store is None:
+            return
+        model = latest(_models(listing.objects))
+        evaluations, score_tables = _split_eval_bucket(listing.objects.get("eval", []))
+        events = latest(score_tables + _score_tables(listing.objects)) or latest(
+            _silver(listing.objects))
+        tasks = [lambda: self._events(events, model)] if events else []
+        tasks += [lambda info=info: self.store.load(info, read_evaluation)
+                  for info in evaluations]
+        for task in tasks:
+            try:
+                task()
+            except Exception as exc:
+                log.debug("preload skipped reason=%s", exc)
+
+    def _events(self, info: ArtifactInfo,
+                model_info: ArtifactInfo | None) -> ScoredEvents:
         table = self.store.load(info, read_event_table)
         if score_column_of(table.columns) is not None:
             return self.store.remember(
                 ("normalised", info.path, info.etag),
                 lambda: normalise_events(table, info.path))
-        model_info = self.selected_model
         if model_info is None:
             raise LookupError(
                 f"'{info.path}' holds unscored events and there is no model to "
@@ -240,6 +265,18 @@ class Catalog(param.Parameterized):
 def read_event_table(data: bytes, source: str) -> pd.DataFrame:
     """An events table with only the columns the views use."""
     return read_table(data, source, columns=EVENT_READ_COLUMNS)
+
+
+def _models(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
+    return [a for a in listed.get("models", []) if a.suffix in MODEL_SUFFIXES]
+
+
+def _silver(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
+    return [a for a in listed.get("silver", []) if a.suffix == ".parquet"]
+
+
+def _score_tables(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
+    return [a for a in listed.get("scores", []) if a.suffix in TABLE_SUFFIXES]
 
 
 def _split_eval_bucket(objects: list[ArtifactInfo]):

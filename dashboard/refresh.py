@@ -1,8 +1,9 @@
 """Listing the store for a served page without holding the server's event loop.
 
 The store may be slow or silent; the page, the other sessions and the probes
-must not wait for it. Listings run on worker threads and their results are
-handed back to the page's document, the only thread-safe way into it.
+must not wait for it. Listings, and the first reads and scoring they lead to,
+run on worker threads; the result is handed back to the page's document with
+``add_next_tick_callback``, the only thread-safe way into it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bokeh.document import Document
 from panel.io.state import set_curdoc
 
 from components import get_logger
-from components.catalog import Catalog
+from components.catalog import Catalog, StoreListing
 
 log = get_logger(__name__)
 
@@ -45,8 +46,15 @@ class BackgroundRefresh:
         if self.catalog.listing:
             return
         self.catalog.listing = True
-        future = _POOL.submit(self.catalog.fetch_listing)
+        future = _POOL.submit(self._list_and_preload)
         future.add_done_callback(self._deliver)
+
+    def _list_and_preload(self) -> StoreListing:
+        """On a worker thread: list, then read what the page shows first, so
+        that applying the listing on the event loop finds it cached."""
+        listing = self.catalog.fetch_listing()
+        self.catalog.preload(listing)
+        return listing
 
     def _deliver(self, future: Future) -> None:
         try:
