@@ -38,6 +38,11 @@ EVENT_READ_COLUMNS = [
     "ml_is_outlier", "host", "user", "action", "label", "detailed_label",
 ]
 
+# Text columns with few distinct values: read as categoricals, each distinct
+# value decoded once, so a large table's addresses cost a code per row.
+EVENT_TEXT_COLUMNS = ("src_ip", "dst_ip", "dest_ip", "protocol", "host", "user",
+                      "action", "label", "detailed_label")
+
 
 class Catalog(param.Parameterized):
     """The artifacts in the store, refreshed on demand, and the selection."""
@@ -164,11 +169,9 @@ class Catalog(param.Parameterized):
         info = self.selected_events
         if info is None:
             raise LookupError(self.why_empty("silver", "events table"))
-        table = self.store.load(info, read_event_table)
-        if score_column_of(table.columns) is not None:
-            return self.store.remember(
-                ("normalised", info.path, info.etag),
-                lambda: normalise_events(table, info.path))
+        table = self.store.load(info, read_events)
+        if isinstance(table, ScoredEvents):
+            return table
         model_info = self.selected_model
         if model_info is None:
             raise LookupError(
@@ -191,7 +194,20 @@ class Catalog(param.Parameterized):
 
 def read_event_table(data: bytes, source: str) -> pd.DataFrame:
     """An events table with only the columns the views use."""
-    return read_table(data, source, columns=EVENT_READ_COLUMNS)
+    return read_table(data, source, columns=EVENT_READ_COLUMNS,
+                      categories=EVENT_TEXT_COLUMNS)
+
+
+def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
+    """A score table, normalised, or an unscored (silver) table as read.
+
+    For a score table only the normalised frame outlives the read, so the
+    process holds one copy of it however many pages show it.
+    """
+    table = read_event_table(data, source)
+    if score_column_of(table.columns) is None:
+        return table
+    return normalise_events(table, source)
 
 
 def _split_eval_bucket(objects: list[ArtifactInfo]):
