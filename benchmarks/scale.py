@@ -48,7 +48,7 @@ ROWS = (
     ("bare `pq.read_table` via s3fs (s)", "bare_read_s", "{:.2f}"),
     ("cold load: store to normalised frame (s)", "cold_load_s", "{:.2f}"),
     ("cold load ÷ bare read", "load_ratio", "{:.2f}x"),
-    ("per-page preparation, `EventSummary` (s)", "prepare_s", "{:.2f}"),
+    ("table preparation, `EventSummary` (s)", "prepare_s", "{:.2f}"),
     ("threshold move, server side (ms)", "threshold_ms", "{:,.0f}"),
     ("host filter move, server side (ms)", "host_ms", "{:,.0f}"),
     ("first page on a cold server (s)", "cold_page_s", "{:.1f}"),

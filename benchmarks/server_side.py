@@ -34,8 +34,9 @@ THRESHOLD_QUANTILES = (0.999, 0.99, 0.95, 0.9, 0.8)
 class ServerTimings:
     """Per-run seconds of each measurement at one table size.
 
-    ``prepare`` is what each new page does with a loaded table before drawing
-    the anomaly view: the view's ``EventSummary``.
+    ``prepare`` is the anomaly view's ``EventSummary`` of a loaded table: once
+    per table and server process (every page built its own before the summary
+    was shared).
     """
 
     bare_read: list[float]
