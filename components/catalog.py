@@ -7,6 +7,7 @@ the store's process-wide cache, so many sessions cost one read per artifact.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -22,7 +23,7 @@ from .readers import (
     read_table,
     score_events,
 )
-from .readers.events import score_column_of
+from .readers.events import riskiest_first, score_column_of
 from .readers.tables import TABLE_SUFFIXES
 from .store import ArtifactInfo, ArtifactStore, StoreConfig, latest
 from .store.store import shared_store
@@ -180,7 +181,7 @@ class Catalog(param.Parameterized):
         model = self.load_model(model_info)
         return self.store.remember(
             ("scored", info.path, info.etag, model_info.path, model_info.etag),
-            lambda: score_events(table, model, info.path))
+            lambda: _ranked(score_events(table, model, info.path)))
 
     def why_empty(self, role: str, what: str) -> str:
         """Why there is no ``what`` to show from the ``role`` bucket."""
@@ -199,7 +200,8 @@ def read_event_table(data: bytes, source: str) -> pd.DataFrame:
 
 
 def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
-    """A score table, normalised, or an unscored (silver) table as read.
+    """A score table, normalised and riskiest first, or an unscored (silver)
+    table as read.
 
     For a score table only the normalised frame outlives the read, so the
     process holds one copy of it however many pages show it.
@@ -207,7 +209,13 @@ def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
     table = read_event_table(data, source)
     if score_column_of(table.columns) is None:
         return table
-    return normalise_events(table, source)
+    return _ranked(normalise_events(table, source))
+
+
+def _ranked(scored: ScoredEvents) -> ScoredEvents:
+    """The events riskiest first, the order every view takes them in: sorted
+    here, once, the views need no sorted copy of their own."""
+    return dataclasses.replace(scored, frame=riskiest_first(scored.frame))
 
 
 def _split_eval_bucket(objects: list[ArtifactInfo]):

@@ -101,6 +101,18 @@ def default_threshold(events: pd.DataFrame, score_column: str) -> float:
     return float(np.quantile(finite, 0.99))
 
 
+def riskiest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` by falling risk, ties in table order, NaN last; unchanged
+    (not copied) when it is in that order already."""
+    risk = frame["risk"].to_numpy(dtype="float64")
+    scored = int(np.count_nonzero(~np.isnan(risk)))
+    head = risk[:scored]
+    if np.isnan(risk[scored:]).all() and bool(np.all(head[:-1] >= head[1:])):
+        return frame
+    order = np.argsort(-risk, kind="stable")
+    return frame.take(order).reset_index(drop=True)
+
+
 # Epoch numbers above these magnitudes are milli-, micro- and nanoseconds:
 # 1e11 seconds is the year 5138, 1e11 milliseconds 1973.
 EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"))

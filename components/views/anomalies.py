@@ -191,10 +191,9 @@ class AnomalyView(CatalogView):
         alerts, total = self.summary.count_alerts(self.threshold, self.source_hosts)
         self._update_counts(alerts, total)
         self._alerts_title.object = self._alerts_text(alerts)
-        mask = self._mask()
+        rows = self._alert_rows()
         for column, bars in self._top_bars.items():
-            bars.update(self.summary.top_addresses(mask, column))
-        rows = self.summary.alert_rows(self.threshold, self.source_hosts)
+            bars.update(self.summary.top_addresses(rows, column))
         self._table.value = self.summary.alerts_table(rows, TABLE_COLUMNS)
 
     def _update_counts(self, alerts: int, total: int) -> None:
@@ -211,8 +210,8 @@ class AnomalyView(CatalogView):
         return text + ("\n\nThe column filters narrow the table and the CSV "
                        "only, not the counts and charts above.")
 
-    def _mask(self) -> np.ndarray:
-        return self.summary.alert_mask(self.threshold, self.source_hosts)
+    def _alert_rows(self) -> slice | np.ndarray:
+        return self.summary.alert_rows(self.threshold, self.source_hosts)
 
     def _histogram(self, summary: EventSummary):
         counts, edges = summary.histogram
@@ -244,14 +243,14 @@ class AnomalyView(CatalogView):
 
     @param.depends("threshold", "source_hosts")
     def _alert_points(self):
-        alerts = self.summary.alert_points(self._mask())
+        alerts = self.summary.alert_points(self._alert_rows())
         return hv.Points(alerts, kdims=["time", "risk"],
                          vdims=["src_ip", "dst_ip"]).opts(
             color=ALERT_COLOR, size=4, tools=["hover"])
 
     @param.depends("threshold", "source_hosts")
     def _alert_times(self):
-        alerts = self.summary.plot_frame.loc[self._mask(), ["time", "risk"]]
+        alerts = self.summary.plot_frame[["time", "risk"]].iloc[self._alert_rows()]
         return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
 
     def _size_scatter(self, summary: EventSummary):
