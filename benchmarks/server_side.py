@@ -55,11 +55,15 @@ def measure(env: dict[str, str], path: str, runs: int) -> ServerTimings:
     scored = catalog.load_events()
     prepare = _repeat(runs, lambda: EventSummary(scored))
     view = AnomalyView(catalog=catalog)
-    view.__panel__().get_root(Document())
+    page = view.__panel__()
+    root = page.get_root(Document())
     thresholds = list(_cycle(_thresholds(view), runs))
     threshold_move = _moves(view, "threshold", thresholds)
     view.threshold = view.summary.default_threshold
     host_move = _moves(view, "source_hosts", list(_cycle(_host_choices(view), runs)))
+    # Panel keeps rendered pages alive until they are cleaned up, as a closed
+    # browser session's are; without this the table stays in memory.
+    page._cleanup(root)
     return ServerTimings(bare, cold, prepare, threshold_move, host_move)
 
 
