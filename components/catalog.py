@@ -7,6 +7,7 @@ the store's process-wide cache, so many sessions cost one read per artifact.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from .readers import (
     read_table,
     score_events,
 )
-from .readers.events import score_column_of
+from .readers.events import riskiest_first, score_column_of
 from .readers.tables import TABLE_SUFFIXES
 from .store import ArtifactInfo, ArtifactStore, StoreConfig, latest
 from .store.store import shared_store
@@ -41,6 +42,11 @@ EVENT_READ_COLUMNS = [
     "bytes_per_second", "anomaly_score", "ml_score", "score", "prediction",
     "ml_is_outlier", "host", "user", "action", "label", "detailed_label",
 ]
+
+# Text columns with few distinct values: read as categoricals, each distinct
+# value decoded once, so a large table's addresses cost a code per row.
+EVENT_TEXT_COLUMNS = ("src_ip", "dst_ip", "dest_ip", "protocol", "host", "user",
+                      "action", "label", "detailed_label")
 
 
 @dataclass
@@ -236,11 +242,9 @@ class Catalog(param.Parameterized):
 
     def _events(self, info: ArtifactInfo,
                 model_info: ArtifactInfo | None) -> ScoredEvents:
-        table = self.store.load(info, read_event_table)
-        if score_column_of(table.columns) is not None:
-            return self.store.remember(
-                ("normalised", info.path, info.etag),
-                lambda: normalise_events(table, info.path))
+        table = self.store.load(info, read_events)
+        if isinstance(table, ScoredEvents):
+            return table
         if model_info is None:
             raise LookupError(
                 f"'{info.path}' holds unscored events and there is no model to "
@@ -248,7 +252,7 @@ class Catalog(param.Parameterized):
         model = self.load_model(model_info)
         return self.store.remember(
             ("scored", info.path, info.etag, model_info.path, model_info.etag),
-            lambda: score_events(table, model, info.path))
+            lambda: _ranked(score_events(table, model, info.path)))
 
     def why_empty(self, role: str, what: str) -> str:
         """Why there is no ``what`` to show from the ``role`` bucket."""
@@ -264,7 +268,27 @@ class Catalog(param.Parameterized):
 
 def read_event_table(data: bytes, source: str) -> pd.DataFrame:
     """An events table with only the columns the views use."""
-    return read_table(data, source, columns=EVENT_READ_COLUMNS)
+    return read_table(data, source, columns=EVENT_READ_COLUMNS,
+                      categories=EVENT_TEXT_COLUMNS)
+
+
+def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
+    """A score table, normalised and riskiest first, or an unscored (silver)
+    table as read.
+
+    For a score table only the normalised frame outlives the read, so the
+    process holds one copy of it however many pages show it.
+    """
+    table = read_event_table(data, source)
+    if score_column_of(table.columns) is None:
+        return table
+    return _ranked(normalise_events(table, source))
+
+
+def _ranked(scored: ScoredEvents) -> ScoredEvents:
+    """The events riskiest first, the order every view takes them in: sorted
+    here, once, the views need no sorted copy of their own."""
+    return dataclasses.replace(scored, frame=riskiest_first(scored.frame))
 
 
 def _models(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:

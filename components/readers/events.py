@@ -101,6 +101,18 @@ def default_threshold(events: pd.DataFrame, score_column: str) -> float:
     return float(np.quantile(finite, 0.99))
 
 
+def riskiest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` by falling risk, ties in table order, NaN last; unchanged
+    (not copied) when it is in that order already."""
+    risk = frame["risk"].to_numpy(dtype="float64")
+    scored = int(np.count_nonzero(~np.isnan(risk)))
+    head = risk[:scored]
+    if np.isnan(risk[scored:]).all() and bool(np.all(head[:-1] >= head[1:])):
+        return frame
+    order = np.argsort(-risk, kind="stable")
+    return frame.take(order).reset_index(drop=True)
+
+
 # Epoch numbers above these magnitudes are milli-, micro- and nanoseconds:
 # 1e11 seconds is the year 5138, 1e11 milliseconds 1973.
 EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"))
@@ -109,6 +121,8 @@ EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"))
 def to_utc(values: pd.Series) -> pd.Series:
     """Timestamps as UTC: naive ones are taken as UTC, numbers as epoch time
     in seconds, or in ms, us or ns where their magnitude says so."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
     if pd.api.types.is_numeric_dtype(values):
         typical = values.abs().median()
         unit = next((u for limit, u in EPOCH_UNITS if typical > limit), "s")
@@ -132,7 +146,25 @@ def _scores(values: pd.Series, source: str, column: str) -> pd.Series:
 
 
 def _text(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _text_categories(values)
     return values.astype("string").fillna("unknown").astype(str)
+
+
+def _text_categories(values: pd.Series) -> pd.Series:
+    """Text of a categorical, converted per category rather than per row;
+    missing values become "unknown", as in any other text column."""
+    categories = values.cat.categories.astype(str)
+    if not categories.is_unique:
+        return values.astype("string").fillna("unknown").astype(str)
+    codes = values.cat.codes.to_numpy()
+    missing = codes < 0
+    if missing.any():
+        if "unknown" not in categories:
+            categories = categories.append(pd.Index(["unknown"]))
+        codes = np.where(missing, categories.get_loc("unknown"), codes)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories),
+                     index=values.index)
 
 
 def _flags(frame: pd.DataFrame) -> pd.Series:

@@ -18,6 +18,7 @@ from ..readers import ScoredEvents, normalise_events
 from ..store import latest
 from .base import CatalogView, problem, shows_problems
 from .event_summary import EventSummary
+from .rasters import event_raster, mean_raster
 from .text import as_text
 
 log = get_logger(__name__)
@@ -52,6 +53,11 @@ class AnomalyView(CatalogView):
     page_size = param.Integer(default=20, bounds=(5, 200), doc="""
         Alerts per table page; only one page is sent to the browser.""")
 
+    raster_above = param.Integer(default=50_000, bounds=(1_000, None), doc="""
+        Above this many events the timeline and the scatter are drawn as
+        images aggregated on the server (and again on zoom), so the browser
+        gets pixels rather than every point; alert points lose their hover.""")
+
     summary = param.ClassSelector(class_=EventSummary, allow_None=True,
                                   precedence=-1, doc="""
         Arrays prepared once per events table for fast recomputation.""")
@@ -73,10 +79,20 @@ class AnomalyView(CatalogView):
             # A fixed height keeps a short last page from resizing the layout.
             height=TABLE_CHROME_PX + ROW_PX * self.page_size,
             sizing_mode="stretch_width", css_classes=["alerts-table"])
+        # Updated in place on every move: replacing them would make Panel
+        # walk the whole page's models each time.
+        self._numbers = {name: pn.indicators.Number(
+            label=name, value=0, format=fmt, font_size="26pt", title_size="11pt")
+            for name, fmt in (("Alerts", "{value:,.0f}"),
+                              ("Alert rate", "{value:.2f} %"),
+                              ("Events", "{value:,.0f}"))}
+        self._alerts_title = pn.pane.Markdown("", css_classes=["alerts-heading"])
+        self._top_bars = {"src_ip": AddressBars("source", "#4a6fa5"),
+                          "dst_ip": AddressBars("destination", "#e07b39")}
         self._download = pn.widgets.FileDownload(
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
             label="Download alerts (CSV)", color="primary", width=240)
-        self._table_key: tuple | None = None
+        self._outputs_key: tuple | None = None
         self.param.watch(self._reload, ["data"])
         if self.catalog is not None:
             self.catalog.param.watch(self._reload, ["events", "model",
@@ -95,13 +111,22 @@ class AnomalyView(CatalogView):
             scored = self._load()
             if self.summary is not None and self.summary.scored is scored:
                 return
-            summary = EventSummary(scored)
+            summary = self._summary_of(scored)
         except Exception as exc:
             log.warning("events not shown reason=%s", exc)
             with param.parameterized.batch_call_watchers(self):
                 self.summary, self.error = None, str(exc)
             return
         self._apply_summary(summary)
+
+    def _summary_of(self, scored: ScoredEvents) -> EventSummary:
+        """One summary per loaded table and process, shared by every page."""
+        store = self.catalog.store if self.catalog is not None else None
+        if self.data is not None or store is None:
+            return EventSummary(scored)
+        # The summary holds ``scored``, so its id names it while both live.
+        return store.remember(("event summary", id(scored)),
+                              lambda: EventSummary(scored))
 
     def _apply_summary(self, summary: EventSummary) -> None:
         previous = self.summary
@@ -118,10 +143,10 @@ class AnomalyView(CatalogView):
         threshold = float(np.clip(start, low, high))
         hosts = [h for h in self.source_hosts
                  if h in summary.source_addresses] if same_table else []
-        # The table gets its rows (and so its columns) before it is laid
-        # out: changing the columns of a table the browser is still
-        # building makes it throw.
-        self._fill_table(summary, threshold, hosts)
+        # The outputs get their values (the table its rows, and so its
+        # columns) before they are laid out: changing the columns of a table
+        # the browser is still building makes it throw.
+        self._fill_outputs(summary, threshold, hosts)
         with param.parameterized.batch_call_watchers(self):
             # The choices widget renders option labels as HTML: escape them.
             self.param.source_hosts.objects = {
@@ -146,14 +171,13 @@ class AnomalyView(CatalogView):
         plots = pn.GridBox(
             self._histogram(summary), self._timeline(summary),
             self._size_scatter(summary),
-            pn.Column(pn.panel(self._top_sources), pn.panel(self._top_destinations),
+            pn.Column(*[bars.pane for bars in self._top_bars.values()],
                       sizing_mode="stretch_width"),
             ncols=2, sizing_mode="stretch_width")
         return pn.Column(
             pn.pane.Markdown(self._events_line(summary), css_classes=["events-source"]),
-            controls, pn.panel(self._counts), plots,
-            pn.Row(pn.panel(self._alerts_heading), self._download),
-            self._table,
+            controls, pn.Row(*self._numbers.values(), css_classes=["alert-counts"]),
+            plots, pn.Row(self._alerts_title, self._download), self._table,
             sizing_mode="stretch_width")
 
     def _events_line(self, summary: EventSummary) -> str:
@@ -165,32 +189,43 @@ class AnomalyView(CatalogView):
                 line += " — **not the latest model**"
         return line
 
-    @param.depends("threshold", "source_hosts")
-    def _alerts_heading(self) -> pn.pane.Markdown:
-        alerts, _total = self.summary.count_alerts(self.threshold, self.source_hosts)
-        text = f"### Alerts at risk ≥ {self.threshold:.4f}: {alerts:,}"
-        if alerts == 0:
-            text += ("\n\nNo event reaches this threshold for the chosen hosts; "
-                     "lower the threshold to see alerts.")
-        else:
-            text += ("\n\nThe column filters narrow the table and the CSV only, "
-                     "not the counts and charts above.")
-        return pn.pane.Markdown(text, css_classes=["alerts-heading"])
+    @param.depends("threshold", "source_hosts", watch=True)
+    def _refresh_outputs(self) -> None:
+        """Recount and refill everything that follows the threshold and hosts."""
+        if self.summary is not None:
+            self._fill_outputs(self.summary, self.threshold, self.source_hosts)
 
-    def _mask(self) -> np.ndarray:
-        return self.summary.alert_mask(self.threshold, self.source_hosts)
+    def _fill_outputs(self, summary: EventSummary, threshold: float,
+                      hosts: list[str]) -> None:
+        """Counts, heading, top addresses and table for one choice, once."""
+        key = (summary, threshold, tuple(hosts))
+        if key == self._outputs_key:
+            return
+        alerts, total = summary.count_alerts(threshold, hosts)
+        self._update_counts(alerts, total)
+        self._alerts_title.object = self._alerts_text(alerts, threshold)
+        rows = summary.alert_rows(threshold, hosts)
+        for column, bars in self._top_bars.items():
+            bars.update(summary.top_addresses(rows, column))
+        self._table.value = summary.alerts_table(rows, TABLE_COLUMNS)
+        self._outputs_key = key
 
-    @param.depends("threshold", "source_hosts")
-    def _counts(self) -> pn.viewable.Viewable:
-        alerts, total = self.summary.count_alerts(self.threshold, self.source_hosts)
+    def _update_counts(self, alerts: int, total: int) -> None:
         rate = 100 * alerts / total if total else 0.0
-        numbers = [("Alerts", alerts, "{value:,.0f}"),
-                   ("Alert rate", rate, "{value:.2f} %"),
-                   ("Events", total, "{value:,.0f}")]
-        return pn.Row(*[
-            pn.indicators.Number(name=name, value=value, format=fmt,
-                                 font_size="26pt", title_size="11pt")
-            for name, value, fmt in numbers], css_classes=["alert-counts"])
+        values = {"Alerts": alerts, "Alert rate": rate, "Events": total}
+        for name, value in values.items():
+            self._numbers[name].value = value
+
+    def _alerts_text(self, alerts: int, threshold: float) -> str:
+        text = f"### Alerts at risk ≥ {threshold:.4f}: {alerts:,}"
+        if alerts == 0:
+            return text + ("\n\nNo event reaches this threshold for the chosen "
+                           "hosts; lower the threshold to see alerts.")
+        return text + ("\n\nThe column filters narrow the table and the CSV "
+                       "only, not the counts and charts above.")
+
+    def _alert_rows(self) -> slice | np.ndarray:
+        return self.summary.alert_rows(self.threshold, self.source_hosts)
 
     def _histogram(self, summary: EventSummary):
         counts, edges = summary.histogram
@@ -206,51 +241,43 @@ class AnomalyView(CatalogView):
     def _threshold_line(self):
         return hv.VLine(self.threshold).opts(color=ALERT_COLOR, line_width=2)
 
+    def _rasterised(self, summary: EventSummary) -> bool:
+        return len(summary.plot_frame) > self.raster_above
+
     def _timeline(self, summary: EventSummary):
-        events = hv.Points(summary.plot_frame, kdims=["time", "risk"]).opts(
-            color=EVENT_COLOR, size=3, alpha=0.5)
-        return (events * hv.DynamicMap(self._alert_points)).opts(
-            title="Events over time (red: alerts)", responsive=True, height=280)
+        events = hv.Points(summary.plot_frame, kdims=["time", "risk"], vdims=[])
+        if self._rasterised(summary):
+            layers = (event_raster(events, EVENT_COLOR)
+                      * event_raster(hv.DynamicMap(self._alert_times), ALERT_COLOR))
+        else:
+            layers = (events.opts(color=EVENT_COLOR, size=3, alpha=0.5)
+                      * hv.DynamicMap(self._alert_points))
+        return layers.opts(title="Events over time (red: alerts)",
+                           responsive=True, height=280)
 
     @param.depends("threshold", "source_hosts")
     def _alert_points(self):
-        alerts = self.summary.plot_frame[self._mask()]
+        alerts = self.summary.alert_points(self._alert_rows())
         return hv.Points(alerts, kdims=["time", "risk"],
                          vdims=["src_ip", "dst_ip"]).opts(
             color=ALERT_COLOR, size=4, tools=["hover"])
 
+    @param.depends("threshold", "source_hosts")
+    def _alert_times(self):
+        alerts = self.summary.plot_frame[["time", "risk"]].iloc[self._alert_rows()]
+        return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
+
     def _size_scatter(self, summary: EventSummary):
-        return hv.Points(summary.plot_frame, kdims=["log10 duration (s)",
-                                                    "log10 bytes"],
-                         vdims=["risk"]).opts(
-            color="risk", cmap="inferno_r", colorbar=True, size=4, alpha=0.7,
-            title="Bytes against duration (log10 of 1 + value)",
-            responsive=True, height=280, tools=["hover"])
-
-    @param.depends("threshold", "source_hosts")
-    def _top_sources(self) -> pn.pane.Bokeh:
-        return _address_bars(self.summary.top_addresses(self._mask(), "src_ip"),
-                             "source", "#4a6fa5")
-
-    @param.depends("threshold", "source_hosts")
-    def _top_destinations(self) -> pn.pane.Bokeh:
-        return _address_bars(self.summary.top_addresses(self._mask(), "dst_ip"),
-                             "destination", "#e07b39")
-
-    @param.depends("threshold", "source_hosts", watch=True)
-    def _update_table(self) -> None:
-        if self.summary is not None:
-            self._fill_table(self.summary, self.threshold, self.source_hosts)
-
-    def _fill_table(self, summary: EventSummary, threshold: float,
-                    hosts: list[str]) -> None:
-        """Show the alerts at ``threshold`` from ``hosts``, once per choice."""
-        key = (summary, threshold, tuple(hosts))
-        if key == self._table_key:
-            return
-        mask = summary.alert_mask(threshold, hosts)
-        self._table.value = summary.alerts_table(mask, TABLE_COLUMNS)
-        self._table_key = key
+        points = hv.Points(summary.plot_frame, kdims=["log10 duration (s)",
+                                                      "log10 bytes"],
+                           vdims=["risk"])
+        style = {"cmap": "inferno_r", "colorbar": True, "tools": ["hover"]}
+        if self._rasterised(summary):
+            points = mean_raster(points, "risk").opts(**style)
+        else:
+            points = points.opts(color="risk", size=4, alpha=0.7, **style)
+        return points.opts(title="Bytes against duration (log10 of 1 + value)",
+                           responsive=True, height=280)
 
     def _alerts_csv(self) -> io.StringIO:
         """Exactly the rows the table holds after its filters and sorting."""
@@ -260,21 +287,27 @@ class AnomalyView(CatalogView):
         return buffer
 
 
-def _address_bars(counts: pd.DataFrame, role: str, color: str) -> pn.pane.Bokeh:
-    """Alert counts per address as a new figure each time.
+class AddressBars:
+    """Alert counts per address as horizontal bars, updated in place.
 
-    Updating a categorical axis in place when the number of addresses changes
-    makes BokehJS throw "Size mismatch" (HoloViews updates the factors before
-    the data), so the figure is replaced whole; it is ten bars.
+    The data is replaced whole before the axis factors, so the browser never
+    sees factors without bars to match (HoloViews, updating the factors first,
+    made BokehJS throw "Size mismatch").
     """
-    source = ColumnDataSource({"address": counts["address"].tolist(),
-                               "alerts": counts["alerts"].tolist()})
-    figure = bokeh_figure(
-        y_range=counts["address"].tolist(), height=240, sizing_mode="stretch_width",
-        title=f"Top {role}s (alerts)", toolbar_location=None,
-        tools="hover", tooltips=[(role, "@address"), ("alerts", "@alerts")])
-    figure.hbar(y="address", right="alerts", height=0.8, color=color,
-                source=source)
-    figure.x_range.start = 0
-    figure.xaxis.axis_label = "alerts"
-    return pn.pane.Bokeh(figure, sizing_mode="stretch_width")
+
+    def __init__(self, role: str, color: str):
+        self.source = ColumnDataSource({"address": [], "alerts": []})
+        self.figure = bokeh_figure(
+            y_range=[], height=240, sizing_mode="stretch_width",
+            title=f"Top {role}s (alerts)", toolbar_location=None,
+            tools="hover", tooltips=[(role, "@address"), ("alerts", "@alerts")])
+        self.figure.hbar(y="address", right="alerts", height=0.8, color=color,
+                         source=self.source)
+        self.figure.x_range.start = 0
+        self.figure.xaxis.axis_label = "alerts"
+        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
+
+    def update(self, counts: pd.DataFrame) -> None:
+        addresses = counts["address"].tolist()
+        self.source.data = {"address": addresses, "alerts": counts["alerts"].tolist()}
+        self.figure.y_range.factors = addresses

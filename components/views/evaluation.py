@@ -98,7 +98,7 @@ def indicators(wide: pd.DataFrame) -> pn.FlexBox:
         label = metric + (" (no labels)" if metric in UNLABELLED_METRICS else "")
         cards.append(pn.Column(
             # The indicator puts its name into HTML as it is: escape it.
-            pn.indicators.Number(name=html.escape(label), value=float(value),
+            pn.indicators.Number(label=html.escape(label), value=float(value),
                                  format="{value:.4f}",
                                  font_size="24pt", title_size="11pt"),
             pn.pane.Str(change, styles={"color": "#555"}),

@@ -1,7 +1,11 @@
 """Arrays prepared once per events table so the analyst's moves stay cheap.
 
-Moving the threshold or the host filter recomputes only masks and counts over
-these arrays; nothing copies or re-sorts the whole table.
+The events are held riskiest first (sorted once per table and process): a count
+at a threshold is a binary search, and the alerts are a prefix of the rows, or
+positions in it among chosen hosts; nothing re-sorts or copies the whole table.
+Addresses are category codes, so the top addresses are a ``bincount``. The
+histogram is counted once. Plot columns are float32: the plots never show
+exact values.
 """
 
 from __future__ import annotations
@@ -10,33 +14,48 @@ import numpy as np
 import pandas as pd
 
 from ..readers import ScoredEvents
+from ..readers.events import riskiest_first
 
 HISTOGRAM_BINS = 60
 TOP_ADDRESSES = 10
 
 
 class EventSummary:
-    """Normalised events plus what the anomaly view derives from them."""
+    """Normalised events, riskiest first, plus what the anomaly view derives.
+
+    The alerts at a threshold are the first rows; among chosen hosts, some of
+    those. Either way the plots and the table take a prefix (a view, not a
+    copy) or a few positions in it.
+    """
 
     def __init__(self, scored: ScoredEvents):
-        frame = scored.frame
         self.scored = scored
-        self.frame = frame
         self.source = scored.source
         self.score_column = scored.score_column
         self.default_threshold = scored.default_threshold
         self.scored_with = scored.model_source
+        frame = riskiest_first(scored.frame)
+        self.frame = frame
         self.risk = frame["risk"].to_numpy(dtype="float64")
         finite = self.risk[np.isfinite(self.risk)]
         if finite.size == 0:
             raise ValueError(f"'{scored.source}' has no finite score to show")
         self.finite_range = (float(finite.min()), float(finite.max()))
-        # NaN is never an alert; +inf always is: counts and masks agree on it.
-        self.sorted_risk = np.sort(self.risk[~np.isnan(self.risk)])
-        self.src_codes = frame["src_ip"].cat.codes.to_numpy()
-        self.source_addresses = list(frame["src_ip"].cat.categories.astype(str))
-        self.plot_frame = _plot_frame(frame)
-        self._last_mask: tuple = (None, None)
+        # NaN is last and never an alert; negated, the rest rises, so a count
+        # at a threshold is one binary search.
+        scored_rows = int(np.count_nonzero(~np.isnan(self.risk)))
+        self._falling = -self.risk[:scored_rows]
+        self.codes = {name: frame[name].cat.codes.to_numpy()
+                      for name in ("src_ip", "dst_ip")}
+        self.addresses = {name: frame[name].cat.categories.astype(str)
+                          for name in ("src_ip", "dst_ip")}
+        self.src_codes = self.codes["src_ip"]
+        self.source_addresses = list(self.addresses["src_ip"])
+        self.histogram = np.histogram(finite, bins=HISTOGRAM_BINS,
+                                      range=self.risk_range)
+        self.table_frame = _table_frame(frame)
+        self.plot_frame = _plot_frame(frame, self.table_frame["timestamp"])
+        self._last_rows: tuple = (None, None)
 
     @property
     def label(self) -> str:
@@ -47,68 +66,84 @@ class EventSummary:
         low, high = self.finite_range
         return (low, high) if high > low else (low - 0.5, high + 0.5)
 
-    @property
-    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.histogram(self.sorted_risk, bins=HISTOGRAM_BINS,
-                            range=self.risk_range)
-
     def host_mask(self, hosts: list[str]) -> np.ndarray | None:
+        """Rows from the chosen source addresses; None when all are chosen."""
         if not hosts:
             return None
-        wanted = [self.source_addresses.index(h) for h in hosts
-                  if h in self.source_addresses]
-        return np.isin(self.src_codes, wanted)
+        return self._host_lookup(hosts)[self.src_codes]
 
-    def alert_mask(self, threshold: float, hosts: list[str]) -> np.ndarray:
-        """Alerts among the chosen hosts. One move of the threshold redraws
-        several outputs; they share the last mask instead of each recomputing."""
+    def alert_rows(self, threshold: float, hosts: list[str]) -> slice | np.ndarray:
+        """The alerts among the chosen hosts, riskiest first: a prefix of the
+        rows, or positions in it. One move redraws several outputs; they share
+        the last answer instead of each recomputing it."""
         key = (threshold, tuple(hosts))
-        if self._last_mask[0] != key:
-            mask = self.risk >= threshold
-            host_mask = self.host_mask(hosts)
-            self._last_mask = (key, mask if host_mask is None else mask & host_mask)
-        return self._last_mask[1]
+        if self._last_rows[0] != key:
+            alerts = self._alerts_at(threshold)
+            rows = slice(0, alerts) if not hosts else np.flatnonzero(
+                self._host_lookup(hosts)[self.src_codes[:alerts]])
+            self._last_rows = (key, rows)
+        return self._last_rows[1]
 
     def count_alerts(self, threshold: float, hosts: list[str]) -> tuple[int, int]:
         """Alerts and events among the chosen hosts (all hosts when none)."""
-        host_mask = self.host_mask(hosts)
-        if host_mask is None:
-            below = np.searchsorted(self.sorted_risk, threshold, side="left")
-            return int(self.sorted_risk.size - below), int(self.risk.size)
-        return int((host_mask & (self.risk >= threshold)).sum()), int(host_mask.sum())
+        if not hosts:
+            return self._alerts_at(threshold), int(self.risk.size)
+        alerts = self.alert_rows(threshold, hosts)
+        chosen = self._host_lookup(hosts)[self.src_codes]
+        return int(alerts.size), int(np.count_nonzero(chosen))
 
-    def top_addresses(self, mask: np.ndarray, column: str) -> pd.DataFrame:
-        """The most frequent addresses in ``column`` among alerts, most last."""
-        return _top(self.frame[column], mask)
+    def top_addresses(self, rows: slice | np.ndarray, column: str) -> pd.DataFrame:
+        """The most frequent addresses in ``column`` among ``rows``, most last."""
+        codes = self.codes[column][rows]
+        counts = np.bincount(codes[codes >= 0], minlength=len(self.addresses[column]))
+        top = np.argsort(-counts, kind="stable")[:TOP_ADDRESSES]
+        top = top[counts[top] > 0]
+        return pd.DataFrame({"address": self.addresses[column][top],
+                             "alerts": counts[top]}).iloc[::-1]
 
-    def alerts_table(self, mask: np.ndarray, columns: list[str]) -> pd.DataFrame:
-        """The alert rows, riskiest first, as plain values for display."""
-        present = [c for c in columns if c in self.frame]
-        alerts = self.frame.loc[mask, present]
-        alerts = alerts.sort_values("risk", ascending=False, ignore_index=True)
-        for name in alerts.columns:
-            if isinstance(alerts[name].dtype, pd.CategoricalDtype):
-                alerts[name] = alerts[name].astype(str)
-        if "timestamp" in alerts:
-            alerts["timestamp"] = alerts["timestamp"].dt.tz_localize(None)
+    def alerts_table(self, rows: slice | np.ndarray, columns: list[str]
+                     ) -> pd.DataFrame:
+        """The given rows, riskiest first, for display. Addresses stay
+        categorical: a page is turned into text when it is sent."""
+        present = [c for c in columns if c in self.table_frame]
+        alerts = self.table_frame[present].iloc[rows].reset_index(drop=True)
         return alerts.rename(columns={"timestamp": "time (UTC)"})
 
+    def alert_points(self, rows: slice | np.ndarray) -> pd.DataFrame:
+        """Time and risk of the alerts, with their addresses for hovering."""
+        points = self.plot_frame[["time", "risk"]].iloc[rows]
+        for name in ("src_ip", "dst_ip"):
+            points = points.assign(**{
+                name: self.addresses[name].take(self.codes[name][rows])})
+        return points
 
-def _top(addresses: pd.Series, mask: np.ndarray) -> pd.DataFrame:
-    counts = addresses[mask].value_counts().head(TOP_ADDRESSES)
-    counts = counts[counts > 0]
-    return pd.DataFrame({"address": counts.index.astype(str),
-                         "alerts": counts.to_numpy()}).iloc[::-1]
+    def _alerts_at(self, threshold: float) -> int:
+        return int(np.searchsorted(self._falling, -threshold, side="right"))
+
+    def _host_lookup(self, hosts: list[str]) -> np.ndarray:
+        """Per source address, whether it is chosen: one lookup per row."""
+        wanted = np.zeros(len(self.source_addresses), dtype=bool)
+        for host in hosts:
+            if host in self.source_addresses:
+                wanted[self.source_addresses.index(host)] = True
+        return wanted
 
 
-def _plot_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns the plots draw, with time as naive UTC for Bokeh's axis."""
+def _table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The events with time as naive UTC, as the table shows it."""
+    return frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None))
+
+
+def _plot_frame(frame: pd.DataFrame, naive_time: pd.Series) -> pd.DataFrame:
+    """Columns the plots draw; time shared with the table, naive UTC for Bokeh."""
     return pd.DataFrame({
-        "time": frame["timestamp"].dt.tz_localize(None),
-        "risk": frame["risk"],
-        "log10 bytes": np.log10(1 + frame["bytes"].clip(lower=0).astype(float)),
-        "log10 duration (s)": np.log10(
-            1 + frame["duration"].clip(lower=0).astype(float)),
-        "src_ip": frame["src_ip"].astype(str),
-        "dst_ip": frame["dst_ip"].astype(str),
+        "time": naive_time,
+        "risk": frame["risk"].astype("float32"),
+        "log10 bytes": _log10_1p(frame["bytes"]),
+        "log10 duration (s)": _log10_1p(frame["duration"]),
     })
+
+
+def _log10_1p(values: pd.Series) -> np.ndarray:
+    numbers = values.to_numpy(dtype="float32", na_value=np.nan)
+    return np.log10(1 + np.clip(numbers, 0, None))

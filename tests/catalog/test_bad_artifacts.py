@@ -156,8 +156,8 @@ def test_nan_and_infinite_scores_are_shown_and_counted(add_objects):
     # -inf decision scores are the most anomalous: always alerts; NaN never.
     expected = int((-scores[np.isfinite(scores)] >= view.threshold).sum()) + 3
     assert alerts == expected
-    mask = view.summary.alert_mask(view.threshold, [])
-    assert len(view.summary.alerts_table(mask, ["risk"])) == alerts
+    rows = view.summary.alert_rows(view.threshold, [])
+    assert len(view.summary.alerts_table(rows, ["risk"])) == alerts
 
 
 def test_zero_duration_events_are_scored(add_objects, upstream_bucket_objects):
@@ -204,7 +204,7 @@ def test_ipv6_addresses_are_shown_and_filtered(add_objects):
     catalog = add_objects({(SCORES, "ipv6.parquet"): parquet(table)})
 
     summary = EventSummary(catalog.load_events())
-    everything = summary.alert_mask(-np.inf, [])
+    everything = summary.alert_rows(-np.inf, [])
     alerts, events = summary.count_alerts(-np.inf, ["2001:db8::1"])
 
     assert set(summary.source_addresses) == {"2001:db8::1", "fe80::a:b"}

@@ -23,7 +23,7 @@ def test_alert_count_agrees_with_the_table_when_scores_are_infinite():
     for threshold in (0.0, 0.15, 0.5, 1.0):
         for hosts in ([], ["10.0.0.1"], ["10.0.0.1", "10.0.0.2"]):
             alerts, _total = summary.count_alerts(threshold, hosts)
-            table = summary.alerts_table(summary.alert_mask(threshold, hosts),
+            table = summary.alerts_table(summary.alert_rows(threshold, hosts),
                                          ["risk"])
             assert alerts == len(table), (threshold, hosts)
 
