@@ -156,26 +156,26 @@ def without_userinfo(url: str) -> str:
 
 def seconds(env: Mapping[str, str], name: str, default: float) -> float:
     """A positive number of seconds from ``env[name]``, or ``default``."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from exc
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be more than 0 seconds")
-    return value
+    return _setting(env, name, default, float, "a number of seconds",
+                    lambda value: value > 0, "more than 0 seconds")
 
 
 def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    return _setting(env, name, default, int, "a whole number",
+                    lambda value: 1 <= value <= maximum,
+                    f"between 1 and {maximum}")
+
+
+def _setting(env, name, default, kind, kind_text, acceptable, bounds_text):
+    """``env[name]`` read as ``kind`` and checked, or ``default`` when unset;
+    a value that does not fit raises with the variable's name."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
-    if not 1 <= value <= maximum:
-        raise ConfigError(f"{name}={raw!r} must be between 1 and {maximum}")
+        raise ConfigError(f"{name}={raw!r} is not {kind_text}") from exc
+    if not acceptable(value):
+        raise ConfigError(f"{name}={raw!r} must be {bounds_text}")
     return value
