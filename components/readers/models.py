@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .safe_pickle import UnsafeModelError, restricted_load
+from .tree_checks import check_trees
 
 # The pipeline trains on these silver columns; used when a model names none.
 PIPELINE_FEATURES = ("bytes", "duration", "bytes_per_second")
@@ -33,6 +34,7 @@ def read_model(data: bytes, source: str) -> ModelArtifact:
     """Parse a pickle or joblib model, plain or as ``{"model", "feature_cols"}``."""
     loaded = _unpickle(data, source)
     estimator, named_features = _unwrap(loaded, source)
+    check_trees(estimator, source)
     features = _feature_names(estimator, named_features, source)
     return ModelArtifact(
         estimator=estimator,

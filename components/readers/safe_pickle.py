@@ -46,6 +46,18 @@ ALLOWED_GLOBALS = frozenset({
 # otherwise expand to gigabytes. A fitted IsolationForest's largest is < 1 MB.
 MAX_ARRAY_BYTES = 256 * 2**20
 
+_RECONSTRUCT = np._core.multiarray._reconstruct
+
+# scikit-learn packages whose estimator classes a model may be made of.
+ESTIMATOR_PACKAGES = frozenset({
+    "sklearn.cluster", "sklearn.compose", "sklearn.covariance",
+    "sklearn.decomposition", "sklearn.ensemble", "sklearn.feature_selection",
+    "sklearn.impute", "sklearn.kernel_approximation", "sklearn.linear_model",
+    "sklearn.manifold", "sklearn.mixture", "sklearn.neighbors",
+    "sklearn.neural_network", "sklearn.pipeline", "sklearn.preprocessing",
+    "sklearn.random_projection", "sklearn.svm", "sklearn.tree",
+})
+
 # NumPy scalar types are looked up by name under these modules (``numpy.float64``).
 NUMPY_SCALAR_MODULES = frozenset({"numpy"})
 
@@ -77,6 +89,11 @@ def _numpy_scalar_type(module: str, name: str, source: str) -> type:
 def _sklearn_estimator(module: str, name: str, source: str) -> type:
     from sklearn.base import BaseEstimator
 
+    # Importing a module runs it: only the packages that hold estimators are
+    # imported on a pickle's say-so, never test helpers or utilities.
+    package = ".".join(module.split(".")[:2])
+    if package not in ESTIMATOR_PACKAGES or "test" in module:
+        raise UnsafeModelError(_refusal(source, module, name))
     try:
         candidate = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
@@ -128,14 +145,54 @@ class RestrictedUnpickler(numpy_pickle.NumpyUnpickler):
 
     dispatch[pickle.BUILD[0]] = load_build
 
+    def load_reduce(self):
+        function, arguments = self.stack[-2], self.stack[-1]
+        refusal = _call_refusal(function, arguments)
+        if refusal:
+            raise UnsafeModelError(f"'{self.source}' was refused: it {refusal}")
+        pickle._Unpickler.load_reduce(self)
 
-class _NestedUnpickler(pickle.Unpickler):
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+
+# Builtins that walk their argument: fed a large array, again and again from
+# the memo, they keep the loader busy for minutes on a file of a few bytes.
+WALKING_BUILTINS = (set, frozenset, complex)
+
+
+def _call_refusal(function, arguments) -> str:
+    """Why the pickle may not make this call of an allowed name; '' if it may.
+
+    Arrays are restored through ``_reconstruct`` and their bytes; a model
+    never calls ``numpy.ndarray(shape)``, which would allocate whatever
+    shape a few bytes ask for.
+    """
+    if function is np.ndarray:
+        return "constructs an array from a shape instead of from its data"
+    if function is _RECONSTRUCT and len(arguments) > 1:
+        elements = int(np.prod(np.asarray(arguments[1], dtype=np.int64)))
+        if elements > MAX_ARRAY_BYTES:
+            return f"asks for an array of {elements:,} elements"
+    if function in WALKING_BUILTINS and any(
+            isinstance(argument, np.ndarray) for argument in arguments):
+        return f"builds a {function.__name__} from an array"
+    return ""
+
+
+class _NestedUnpickler(pickle._Unpickler):
+    """Object arrays' nested pickles: the same allow-list and call checks."""
+
+    dispatch = pickle._Unpickler.dispatch.copy()
+
     def __init__(self, file_handle, source: str):
         super().__init__(file_handle)
         self.source = source
 
     def find_class(self, module: str, name: str) -> object:
         return resolve_allowed(module, name, self.source)
+
+    load_reduce = RestrictedUnpickler.load_reduce
+    dispatch[pickle.REDUCE[0]] = load_reduce
 
 
 def restricted_load(data: bytes, source: str) -> object:

@@ -5,6 +5,7 @@ import io
 import os
 import pickle
 import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -137,3 +138,28 @@ def test_joblib_array_over_the_limit_is_refused_before_it_is_read():
     assert len(buffer.getvalue()) < MAX_ARRAY_BYTES // 100  # small on disk
     with pytest.raises(UnsafeModelError, match="over the"):
         restricted_load(buffer.getvalue(), "zeros.joblib")
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    # A few bytes that would allocate 2 GB and keep the loader busy a minute.
+    (Payload(np.ndarray, (2_000_000_000,), "u1"), "constructs an array from a shape"),
+    (Payload(frozenset, np.zeros(1_000)), "builds a frozenset from an array"),
+    (Payload(set, np.zeros(1_000)), "builds a set from an array"),
+])
+def test_allowed_names_called_as_bombs_are_refused(payload, reason):
+    data = pickle.dumps({"model": payload})
+
+    with pytest.raises(UnsafeModelError) as refused:
+        restricted_load(data, SOURCE)
+
+    assert f"'{SOURCE}' was refused: it {reason}" in str(refused.value)
+
+
+def test_modules_outside_the_estimator_packages_are_not_even_imported():
+    data = b"\x80\x02csklearn.utils._testing\nTempMemmap\n."
+    sys.modules.pop("sklearn.utils._testing", None)
+
+    with pytest.raises(UnsafeModelError, match=r"sklearn\.utils\._testing\.TempMemmap"):
+        restricted_load(data, SOURCE)
+
+    assert "sklearn.utils._testing" not in sys.modules
