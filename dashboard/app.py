@@ -13,6 +13,7 @@ import panel as pn
 from components import get_logger
 from components.catalog import Catalog
 from components.store import ConfigError
+from components.store.config import seconds
 from components.views import AnomalyView, EvaluationView, ModelView
 from components.views.text import as_text
 from dashboard.refresh import BackgroundRefresh
@@ -28,8 +29,11 @@ hv.extension("bokeh", logo=False)
 
 
 def refresh_seconds() -> float:
-    raw = os.environ.get("SOC_COPILOT_REFRESH_SECONDS", "")
-    return float(raw) if raw.strip() else DEFAULT_REFRESH_SECONDS
+    """Seconds between listings of each page; 0 turns the timer off."""
+    if os.environ.get("SOC_COPILOT_REFRESH_SECONDS", "").strip() in ("0", "0.0"):
+        return 0.0
+    return seconds(os.environ, "SOC_COPILOT_REFRESH_SECONDS",
+                   DEFAULT_REFRESH_SECONDS)
 
 
 def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:

@@ -70,8 +70,16 @@ def serve(args: argparse.Namespace) -> None:
 
     import panel as pn
 
-    from dashboard.app import create_app
-    from dashboard.health import ROUTES
+    from components.store import ConfigError
+
+    try:
+        # Importing the probes reads their time-out; a bad value, like a bad
+        # refresh period, stops the server here rather than on every page.
+        from dashboard.app import create_app, refresh_seconds
+        from dashboard.health import ROUTES
+        refresh_seconds()
+    except ConfigError as exc:
+        sys.exit(f"soc-copilot: {exc}")
 
     origins = allowed_origins(args.port, args.allow_websocket_origin)
     log.info("serving on %s:%d; websocket origins allowed: %s",

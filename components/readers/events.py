@@ -59,7 +59,30 @@ def normalise_events(raw: pd.DataFrame, source: str,
             f"'{source}' has no score column (looked for "
             f"{', '.join(SCORE_COLUMNS)}; found {', '.join(map(str, raw.columns))})"
         )
-    frame = raw.rename(columns=COLUMN_ALIASES)
+    try:
+        return _normalised(raw, source, score_column, score_label)
+    except EventsReadError:
+        raise
+    except Exception as exc:
+        # Whatever else an odd table trips over is still named with it.
+        raise EventsReadError(
+            f"'{source}' could not be read as events: {type(exc).__name__}: "
+            f"{str(exc)[:200]}") from exc
+
+
+def _normalised(raw: pd.DataFrame, source: str, score_column: str,
+                score_label: str | None) -> ScoredEvents:
+    repeated = raw.columns[raw.columns.duplicated()].unique()
+    if len(repeated):
+        raise EventsReadError(
+            f"'{source}' has more than one column named "
+            f"{', '.join(map(str, repeated))}")
+    # A newer name wins over an older one for the same thing (``dst_ip``
+    # over ``dest_ip``); of two older names, the first in the frame, which
+    # the catalog reads with ``prediction`` before ``ml_is_outlier``.
+    frame = raw.rename(columns={old: new for old, new in COLUMN_ALIASES.items()
+                                if new not in raw.columns})
+    frame = frame.loc[:, ~frame.columns.duplicated()]
     events = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     events["timestamp"] = to_utc(frame["timestamp"]) if "timestamp" in frame else (
         pd.Series(pd.NaT, index=events.index, dtype="datetime64[ns, UTC]"))

@@ -157,7 +157,8 @@ def without_userinfo(url: str) -> str:
 def seconds(env: Mapping[str, str], name: str, default: float) -> float:
     """A positive number of seconds from ``env[name]``, or ``default``."""
     return _setting(env, name, default, float, "a number of seconds",
-                    lambda value: value > 0, "more than 0 seconds")
+                    lambda value: 0 < value < float("inf"),
+                    "more than 0 seconds and finite")
 
 
 def _count(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:

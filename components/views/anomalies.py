@@ -70,7 +70,9 @@ class AnomalyView(CatalogView):
         self._slider = pn.widgets.EditableFloatSlider(
             label="Risk threshold (alerts at and above)", width=360,
             value=self.threshold, step=0.001, format="0.0000")
-        self._slider.link(self, value="threshold", bidirectional=True)
+        self._slider.param.watch(self._typed_threshold, "value")
+        self.param.watch(lambda event: setattr(self._slider, "value", event.new),
+                         "threshold")
         self._hosts = pn.widgets.MultiChoice.from_param(
             self.param.source_hosts, label="Source hosts (empty: all)", width=360)
         self._table = pn.widgets.Tabulator(
@@ -95,9 +97,20 @@ class AnomalyView(CatalogView):
         self._outputs_key: tuple | None = None
         self.param.watch(self._reload, ["data"])
         if self.catalog is not None:
+            # ``problems`` too: a failed listing changes why the view is empty.
             self.catalog.param.watch(self._reload, ["events", "model",
-                                                    "event_tables", "models"])
+                                                    "event_tables", "models",
+                                                    "problems"])
         self._reload()
+
+    def _typed_threshold(self, event) -> None:
+        """Take a typed threshold when it is a number; an emptied box shows the
+        threshold in force again instead of failing."""
+        value = event.new
+        if isinstance(value, int | float) and np.isfinite(value):
+            self.threshold = float(value)
+        else:
+            self._slider.value = self.threshold
 
     def _load(self) -> ScoredEvents:
         if self.data is not None:

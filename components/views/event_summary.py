@@ -41,6 +41,10 @@ class EventSummary:
         if finite.size == 0:
             raise ValueError(f"'{scored.source}' has no finite score to show")
         self.finite_range = (float(finite.min()), float(finite.max()))
+        if not np.isfinite(self.finite_range[1] - self.finite_range[0]):
+            raise ValueError(
+                f"'{scored.source}' has scores from {self.finite_range[0]:g} to "
+                f"{self.finite_range[1]:g}, a span too wide to bin or slide over")
         # NaN is last and never an alert; negated, the rest rises, so a count
         # at a threshold is one binary search.
         scored_rows = int(np.count_nonzero(~np.isnan(self.risk)))

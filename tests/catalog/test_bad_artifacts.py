@@ -308,3 +308,39 @@ def test_object_over_the_configured_limit_is_not_read(add_objects, s3_env):
     assert f"'{SCORES}/big_scores.parquet' is {len(big):,} bytes" in view.error
     assert "over the 1,048,576-byte limit; not read" in view.error
     assert catalog.load_model().estimator is not None
+
+
+def duplicate_columns_parquet() -> bytes:
+    """Parquet (unlike pandas) allows two columns of one name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([pa.array([0.1, 0.2]), pa.array([0.3, 0.4])],
+                                 names=["score", "score"])
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("name", "data", "reasons"), [
+    ("repeated_column.parquet", duplicate_columns_parquet(),
+     ["more than one column named score"]),
+    ("huge_span.parquet", parquet(scores_table(
+        anomaly_score=np.tile([1e308, -1e308, 0.0, 5e-324], EVENTS // 4))),
+     ["a span too wide to bin or slide over"]),
+])
+def test_odd_structures_are_named_and_contained(add_objects, name, data, reasons):
+    catalog = add_objects({(SCORES, name): data})
+
+    assert_refused_and_contained(catalog, f"{SCORES}/{name}", *reasons)
+
+
+def test_old_and_new_names_for_one_column_read_as_one(add_objects):
+    # ``prediction`` (the model's own verdict) wins over ``ml_is_outlier``.
+    table = scores_table(dest_ip="10.9.9.9", ml_is_outlier=0, prediction=1)
+    catalog = add_objects({(SCORES, "both_names.parquet"): parquet(table)})
+
+    frame = catalog.load_events().frame
+
+    assert set(frame["dst_ip"].astype(str)) == {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+    assert frame["flagged"].all()
