@@ -144,6 +144,7 @@ class FaultProxy:
         self.mode = "pass"
         self.delay = 0.0
         self.cut_next = 0
+        self.hold_objects = False
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -201,21 +202,28 @@ class FaultProxy:
 
     def _apply_fault(self, request: bytes) -> bool:
         """Record the request; whether it should go on to the server."""
-        self.requests.append(_describe(request))
+        seen = _describe(request)
+        self.requests.append(seen)
         with self._lock:
             if self.cut_next > 0:
                 self.cut_next -= 1
                 return False
             mode, delay = self.mode, self.delay
+        if self.hold_objects and seen.operation == "GetObject":
+            mode = "hold"
         if mode == "cut":
             return False
         if mode == "delay":
             time.sleep(delay)
         if mode == "hold":
-            while self.mode == "hold" and not self._closed.is_set():
+            while self._holding(seen) and not self._closed.is_set():
                 time.sleep(POLL_SECONDS)
             return False
         return True
+
+    def _holding(self, seen: SeenRequest) -> bool:
+        return self.mode == "hold" or (
+            self.hold_objects and seen.operation == "GetObject")
 
 
 def _read_request(sock: socket.socket, pending: bytes) -> tuple[bytes | None, bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from concurrent.futures import Future
 
 import holoviews as hv
 import numpy as np
@@ -16,7 +17,8 @@ from bokeh.plotting import figure as bokeh_figure
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
 from ..store import latest
-from .base import CatalogView, problem, shows_problems
+from .background import run_now, run_off_loop, served_document
+from .base import CatalogView, notice, problem, shows_problems
 from .event_summary import EventSummary
 from .rasters import event_raster, mean_raster
 from .text import as_text
@@ -65,6 +67,9 @@ class AnomalyView(CatalogView):
     error = param.String(default="", precedence=-1, doc="""
         Why the events could not be shown; empty when they can.""")
 
+    loading = param.Boolean(default=False, precedence=-1, doc="""
+        Whether events are being read and prepared on a worker thread.""")
+
     def __init__(self, **params):
         super().__init__(**params)
         self._slider = pn.widgets.EditableFloatSlider(
@@ -95,6 +100,8 @@ class AnomalyView(CatalogView):
             callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
             label="Download alerts (CSV)", color="primary", width=240)
         self._outputs_key: tuple | None = None
+        self._pending: Future | None = None
+        self._selection: tuple | None = None
         self.param.watch(self._reload, ["data"])
         if self.catalog is not None:
             # ``problems`` too: a failed listing changes why the view is empty.
@@ -120,17 +127,53 @@ class AnomalyView(CatalogView):
         return self.catalog.load_events()
 
     def _reload(self, *_events) -> None:
+        """Prepare the selected events; on a served page off the event loop,
+        showing the newest request's result when it arrives."""
+        if self._already_shown_or_loading():
+            return
+        doc = served_document()
+        if doc is None:
+            self._show(run_now(self._prepare))
+            return
+        self.loading = True
+        self._pending = run_off_loop(doc, self._prepare, self._show_if_newest)
+
+    def _already_shown_or_loading(self) -> bool:
+        """Whether the selection is the one shown or being read.
+
+        Each listing offers new (equal) lists, which wakes this view; only a
+        selection that failed is tried again, so a store that comes back is
+        read again without the analyst doing anything.
+        """
+        if self.data is not None:
+            key = ("data", id(self.data))
+        elif self.catalog is not None:
+            key = (self.catalog.selected_events, self.catalog.selected_model)
+        else:
+            key = None
+        same = key == self._selection
+        self._selection = key
+        running = self._pending is not None and not self._pending.done()
+        return same and (running or (self.summary is not None and not self.error))
+
+    def _prepare(self) -> EventSummary:
+        return self._summary_of(self._load())
+
+    def _show_if_newest(self, future: Future) -> None:
+        if future is self._pending:
+            self.loading = False
+            self._show(future)
+
+    def _show(self, future: Future) -> None:
         try:
-            scored = self._load()
-            if self.summary is not None and self.summary.scored is scored:
-                return
-            summary = self._summary_of(scored)
+            summary = future.result()
         except Exception as exc:
             log.warning("events not shown reason=%s", exc)
             with param.parameterized.batch_call_watchers(self):
                 self.summary, self.error = None, str(exc)
             return
-        self._apply_summary(summary)
+        if summary is not self.summary:
+            self._apply_summary(summary)
 
     def _summary_of(self, scored: ScoredEvents) -> EventSummary:
         """One summary per loaded table and process, shared by every page."""
@@ -171,14 +214,25 @@ class AnomalyView(CatalogView):
             self.summary = summary
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(self._heading(), pn.panel(self._content),
-                         sizing_mode="stretch_width", name=self.title)
+        return pn.Column(self._heading(), pn.panel(self._loading_line),
+                         pn.panel(self._content), sizing_mode="stretch_width",
+                         name=self.title)
+
+    @param.depends("loading")
+    def _loading_line(self) -> pn.viewable.Viewable:
+        """While another table is prepared, the shown one stays, with a note."""
+        if self.loading and self.summary is not None:
+            return pn.pane.Markdown("*Reading and preparing the chosen events…*",
+                                    css_classes=["events-loading"])
+        return pn.Spacer(height=0)
 
     @param.depends("summary", "error")
     @shows_problems
     def _content(self) -> pn.viewable.Viewable:
+        if self.summary is None and not self.error:
+            return notice("Reading and preparing the events…")
         if self.summary is None:
-            return problem(self.error or "no events", "No events to show")
+            return problem(self.error, "No events to show")
         summary = self.summary
         controls = pn.Row(self._slider, self._hosts)
         plots = pn.GridBox(

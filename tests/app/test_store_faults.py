@@ -145,3 +145,31 @@ def test_wrong_credentials_are_named_and_never_shown(
     for text in shown:
         assert wrong_secret not in text
         assert wrong_access not in text
+
+
+def test_a_silent_read_holds_neither_the_page_nor_the_probes(
+        pages, launch, store_server, upstream_bucket_objects):
+    store_server.start()
+    store_server.upload(upstream_bucket_objects)
+    proxy = FaultProxy(store_server.port)
+    try:
+        app = launch(proxy.endpoint)
+        page = pages(app)
+        open_dashboard(page, app)
+        proxy.hold_objects = True
+
+        page.locator("select").first.select_option(index=1)
+        expect(page.locator(".events-loading")).to_be_attached()
+        status, _body, seconds = probe(app, "healthz")
+        assert status == 200 and seconds < HEALTH_SECONDS
+        # The read gives up within its time-outs and tries; the page names
+        # the object (the HTTP client's own pool waits add to the bound).
+        expect(page.get_by_text("Cannot read 'cybersec-ml-silver/").first
+               ).to_be_attached(timeout=2 * RECOVERY_MS)
+
+        proxy.hold_objects = False
+        page.locator("select").first.select_option(index=2)
+        expect(page.locator(".events-source").first).to_contain_text(
+            "20181221_225000", timeout=RECOVERY_MS)
+    finally:
+        proxy.close()
