@@ -40,6 +40,7 @@ lint: venv
 BENCH_NOTE ?=
 bench: venv
 	$(BIN)/python -m benchmarks.page_load --runs 5
+	$(BIN)/python -m benchmarks.sessions --sessions 1 5 10 25 --runs 3
 	$(BIN)/python -m benchmarks.scale --runs 5 --note "$(BENCH_NOTE)"
 
 clean:

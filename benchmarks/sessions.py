@@ -1,0 +1,124 @@
+"""Many browser sessions at once against one server process.
+
+For each number of sessions: the time until every page has drawn the anomaly
+view, the server's memory before, with the pages open and after they close
+(once the server has dropped the sessions), and how often each artifact was
+read from the store. Writes the "Concurrent sessions" section of
+docs/performance.md.
+
+    python -m benchmarks.sessions --sessions 1 5 10 25 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from benchmarks.machine import describe
+from benchmarks.perf_doc import markdown_table, write_section
+from benchmarks.served import CHROMIUM, CHROMIUM_ARGS, rss_megabytes, served_app
+from demo.build_store import build_demo_store
+
+RENDER_TIMEOUT_MS = 300_000
+# Bokeh drops a session 15 s after its page closes and looks every 17 s.
+CLEANUP_SECONDS = 40.0
+READ_LINE = re.compile(r"read object=(\S+) bytes=")
+
+
+def open_sessions(browser, url: str, count: int) -> tuple[float, list]:
+    """Open ``count`` pages at once; seconds until all drew the anomaly view."""
+    started = time.perf_counter()
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000})
+                for _ in range(count)]
+    pages = [context.new_page() for context in contexts]
+    for page in pages:
+        page.goto(url, wait_until="commit")
+    for page in pages:
+        page.locator(".alert-counts").first.wait_for(state="attached",
+                                                     timeout=RENDER_TIMEOUT_MS)
+    return time.perf_counter() - started, contexts
+
+
+def settled_rss(pid: int, seconds: float) -> float:
+    """The server's memory after ``seconds`` of letting it drop closed pages."""
+    time.sleep(seconds)
+    return rss_megabytes(pid)
+
+
+def reads_per_object(log: Path) -> Counter:
+    return Counter(READ_LINE.findall(log.read_text()))
+
+
+def measure(browser, store: Path, count: int, folder: Path) -> dict:
+    env = {"SOC_COPILOT_STORE": str(store), "SOC_COPILOT_REFRESH_SECONDS": "0"}
+    log = folder / f"server-{count}.log"
+    with served_app(env, log) as (url, process):
+        warm_seconds, warm = open_sessions(browser, url, 1)
+        for context in warm:
+            context.close()
+        idle = settled_rss(process.pid, CLEANUP_SECONDS)
+        seconds, contexts = open_sessions(browser, url, count)
+        loaded = rss_megabytes(process.pid)
+        for context in contexts:
+            context.close()
+        after = settled_rss(process.pid, CLEANUP_SECONDS)
+        reads = reads_per_object(log)
+    return {"sessions": count, "seconds": seconds, "idle": idle, "loaded": loaded,
+            "after": after, "per_session": (loaded - idle) / count,
+            "most_reads": max(reads.values()), "objects": len(reads),
+            "warm": warm_seconds}
+
+
+def summarise(runs: list[dict]) -> dict:
+    keys = ("seconds", "idle", "loaded", "after", "per_session")
+    summary = {key: statistics.median(run[key] for run in runs) for key in keys}
+    summary.update(sessions=runs[0]["sessions"],
+                   most_reads=max(run["most_reads"] for run in runs),
+                   objects=runs[0]["objects"])
+    return summary
+
+
+def table(rows: list[dict]) -> str:
+    header = ["sessions", "all drawn (s)", "RSS idle (MB)", "RSS open (MB)",
+              "MB per session", "RSS after close (MB)", "reads per object"]
+    return markdown_table(header, [[
+        str(row["sessions"]), f"{row['seconds']:.1f}", f"{row['idle']:.0f}",
+        f"{row['loaded']:.0f}", f"{row['per_session']:.1f}", f"{row['after']:.0f}",
+        f"{row['most_reads']} ({row['objects']} objects)"] for row in rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 25])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-doc", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="soc-copilot-sessions-"))
+    store = build_demo_store(folder / "store")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=CHROMIUM_ARGS)
+        version = browser.version
+        rows = [summarise([measure(browser, store, count, folder)
+                           for _ in range(args.runs)]) for count in args.sessions]
+        browser.close()
+    text = table(rows)
+    print(text)
+    if not args.no_doc:
+        body = (f"`make bench` (`python -m benchmarks.sessions`): one server "
+                f"process over the demo store, N pages opened at once in one "
+                f"headless Chromium; medians of {args.runs} runs. RSS idle is "
+                f"after one page was drawn and closed; after close is "
+                f"{CLEANUP_SECONDS:.0f} s after the last page closed.\n\n{text}")
+        write_section("Concurrent sessions", body, describe(version))
+
+
+if __name__ == "__main__":
+    main()
