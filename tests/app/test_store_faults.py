@@ -114,7 +114,7 @@ def test_silent_store_does_not_hold_the_page_or_the_probes(
         page = pages(app)
 
         open_page_quickly(page, app)
-        assert_alive_not_ready(app, "did not answer within 2 s")
+        assert_alive_not_ready(app, "did not answer within 4 s")
         expect(banner(page)).to_contain_text("Read timeout", timeout=RECOVERY_MS)
 
         proxy.mode = "pass"
