@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 from concurrent.futures import Future
 
 import holoviews as hv
@@ -17,6 +16,7 @@ from bokeh.plotting import figure as bokeh_figure
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
 from ..store import latest
+from .alerts_table import AlertsTable
 from .background import run_now, run_off_loop, served_document
 from .base import CatalogView, notice, problem, shows_problems
 from .event_summary import EventSummary
@@ -27,14 +27,11 @@ log = get_logger(__name__)
 
 ALERT_COLOR = "#d62728"
 EVENT_COLOR = "#9aa5b1"
-ROW_PX, TABLE_CHROME_PX = 32, 130
-TABLE_COLUMNS = ["timestamp", "src_ip", "dst_ip", "protocol", "bytes", "duration",
-                 "risk", "raw_score", "flagged", "host", "user", "action"]
 
 
 class AnomalyView(CatalogView):
     """Score distribution, threshold, alerts over time and by address, and the
-    alerts table with a CSV download.
+    alerts table (paged on the server) with a CSV download.
 
     Give it a ``catalog`` (it follows the selected events table and model) or,
     in a notebook, any scored ``data`` frame with a score column.
@@ -53,7 +50,8 @@ class AnomalyView(CatalogView):
         Only events from these source addresses; all when empty.""")
 
     page_size = param.Integer(default=20, bounds=(5, 200), doc="""
-        Alerts per table page; only one page is sent to the browser.""")
+        Alerts per table page; a session holds one page, and so does the
+        browser.""")
 
     raster_above = param.Integer(default=50_000, bounds=(1_000, None), doc="""
         Above this many events the timeline and the scatter are drawn as
@@ -80,12 +78,9 @@ class AnomalyView(CatalogView):
                          "threshold")
         self._hosts = pn.widgets.MultiChoice.from_param(
             self.param.source_hosts, label="Source hosts (empty: all)", width=360)
-        self._table = pn.widgets.Tabulator(
-            pd.DataFrame(), pagination="remote", page_size=self.page_size,
-            header_filters=True, disabled=True, show_index=False,
-            # A fixed height keeps a short last page from resizing the layout.
-            height=TABLE_CHROME_PX + ROW_PX * self.page_size,
-            sizing_mode="stretch_width", css_classes=["alerts-table"])
+        self.alerts_table = AlertsTable(page_size=self.page_size)
+        self.param.watch(lambda event: setattr(self.alerts_table, "page_size",
+                                               event.new), "page_size")
         # Updated in place on every move: replacing them would make Panel
         # walk the whole page's models each time.
         self._numbers = {name: pn.indicators.Number(
@@ -96,9 +91,6 @@ class AnomalyView(CatalogView):
         self._alerts_title = pn.pane.Markdown("", css_classes=["alerts-heading"])
         self._top_bars = {"src_ip": AddressBars("source", "#4a6fa5"),
                           "dst_ip": AddressBars("destination", "#e07b39")}
-        self._download = pn.widgets.FileDownload(
-            callback=self._alerts_csv, filename="soc-copilot-alerts.csv",
-            label="Download alerts (CSV)", color="primary", width=240)
         self._outputs_key: tuple | None = None
         self._pending: Future | None = None
         self._selection: tuple | None = None
@@ -244,7 +236,7 @@ class AnomalyView(CatalogView):
         return pn.Column(
             pn.pane.Markdown(self._events_line(summary), css_classes=["events-source"]),
             controls, pn.Row(*self._numbers.values(), css_classes=["alert-counts"]),
-            plots, pn.Row(self._alerts_title, self._download), self._table,
+            plots, self._alerts_title, self.alerts_table,
             sizing_mode="stretch_width")
 
     def _events_line(self, summary: EventSummary) -> str:
@@ -274,7 +266,7 @@ class AnomalyView(CatalogView):
         rows = summary.alert_rows(threshold, hosts)
         for column, bars in self._top_bars.items():
             bars.update(summary.top_addresses(rows, column))
-        self._table.value = summary.alerts_table(rows, TABLE_COLUMNS)
+        self.alerts_table.show(summary, rows)
         self._outputs_key = key
 
     def _update_counts(self, alerts: int, total: int) -> None:
@@ -288,8 +280,8 @@ class AnomalyView(CatalogView):
         if alerts == 0:
             return text + ("\n\nNo event reaches this threshold for the chosen "
                            "hosts; lower the threshold to see alerts.")
-        return text + ("\n\nThe column filters narrow the table and the CSV "
-                       "only, not the counts and charts above.")
+        return text + ("\n\nThe search narrows the table and the CSV only, "
+                       "not the counts and charts above.")
 
     def _alert_rows(self) -> slice | np.ndarray:
         return self.summary.alert_rows(self.threshold, self.source_hosts)
@@ -345,13 +337,6 @@ class AnomalyView(CatalogView):
             points = points.opts(color="risk", size=4, alpha=0.7, **style)
         return points.opts(title="Bytes against duration (log10 of 1 + value)",
                            responsive=True, height=280)
-
-    def _alerts_csv(self) -> io.StringIO:
-        """Exactly the rows the table holds after its filters and sorting."""
-        buffer = io.StringIO()
-        self._table.current_view.to_csv(buffer, index=False)
-        buffer.seek(0)
-        return buffer
 
 
 class AddressBars:

@@ -18,6 +18,9 @@ from ..readers.events import riskiest_first
 
 HISTOGRAM_BINS = 60
 TOP_ADDRESSES = 10
+# Text columns the alerts table's search looks in; all are categorical, so a
+# search compares the (few) categories, then picks rows by code.
+SEARCHED_COLUMNS = ("src_ip", "dst_ip", "protocol", "host", "user")
 
 
 class EventSummary:
@@ -107,11 +110,43 @@ class EventSummary:
 
     def alerts_table(self, rows: slice | np.ndarray, columns: list[str]
                      ) -> pd.DataFrame:
-        """The given rows, riskiest first, for display. Addresses stay
+        """The given rows, in the given order, for display. Addresses stay
         categorical: a page is turned into text when it is sent."""
         present = [c for c in columns if c in self.table_frame]
         alerts = self.table_frame[present].iloc[rows].reset_index(drop=True)
         return alerts.rename(columns={"timestamp": "time (UTC)"})
+
+    def matching(self, rows: slice | np.ndarray, text: str) -> slice | np.ndarray:
+        """Those of ``rows`` whose address, protocol, host or user contains
+        ``text`` (any case); all of them when the text is blank."""
+        needle = text.strip().lower()
+        if not needle:
+            return rows
+        positions = as_positions(rows)
+        keep = np.zeros(positions.size, dtype=bool)
+        for column in SEARCHED_COLUMNS:
+            if column not in self.table_frame:
+                continue
+            values = self.table_frame[column]
+            found = np.asarray(values.cat.categories.astype(str).str.lower()
+                               .str.contains(needle, regex=False), dtype=bool)
+            if found.any():
+                # A missing value's code is -1: it lands on the appended False.
+                keep |= np.append(found, False)[self._codes_of(column)[positions]]
+        return positions[keep]
+
+    def ordered(self, rows: slice | np.ndarray, column: str,
+                descending: bool) -> slice | np.ndarray:
+        """``rows`` ordered by ``column``; ties keep the riskiest first.
+
+        The rows are held riskiest first, so that order costs nothing; any
+        other is one stable sort of the chosen rows' keys.
+        """
+        if column == "risk" and descending:
+            return rows
+        positions = as_positions(rows)
+        keys = self._sort_keys(column, positions, descending)
+        return positions[np.argsort(keys, kind="stable")]
 
     def alert_points(self, rows: slice | np.ndarray) -> pd.DataFrame:
         """Time and risk of the alerts, with their addresses for hovering."""
@@ -120,6 +155,36 @@ class EventSummary:
             points = points.assign(**{
                 name: self.addresses[name].take(self.codes[name][rows])})
         return points
+
+    def _codes_of(self, column: str) -> np.ndarray:
+        if column not in self.codes:
+            self.codes[column] = self.table_frame[column].cat.codes.to_numpy()
+        return self.codes[column]
+
+    def _sort_keys(self, column: str, positions: np.ndarray,
+                   descending: bool) -> np.ndarray:
+        """Keys for the rows at ``positions`` whose ascending order is
+        ``column``'s order as the table shows it, in the chosen direction;
+        what is missing sorts last either way."""
+        values = self.table_frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            ranks = np.argsort(np.argsort(values.cat.categories.astype(str)))
+            codes = self._codes_of(column)[positions]
+            keys = np.where(codes >= 0, ranks[codes], -1)
+            missing = codes < 0
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            values = values.iloc[positions]
+            # Whole nanoseconds: as floats, close instants would tie.
+            keys = values.to_numpy(dtype="datetime64[ns]").astype("int64")
+            missing = values.isna().to_numpy()
+        else:
+            keys = pd.to_numeric(values.iloc[positions], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan)
+            missing = np.isnan(keys)
+        keys = np.where(missing, 0, keys)
+        keys = -keys if descending else keys
+        last = np.iinfo(np.int64).max if keys.dtype.kind == "i" else np.inf
+        return np.where(missing, last, keys)
 
     def _alerts_at(self, threshold: float) -> int:
         return int(np.searchsorted(self._falling, -threshold, side="right"))
@@ -131,6 +196,13 @@ class EventSummary:
             if host in self.source_addresses:
                 wanted[self.source_addresses.index(host)] = True
         return wanted
+
+
+def as_positions(rows: slice | np.ndarray) -> np.ndarray:
+    """Row positions, whether given as a prefix or as positions already."""
+    if isinstance(rows, slice):
+        return np.arange(rows.start or 0, rows.stop, dtype=np.int64)
+    return rows
 
 
 def _table_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,7 @@ class LatestRun:
 
     silver: str
     risk: np.ndarray
+    destinations: np.ndarray
     evaluation: str
     anomaly_rate: float
     model: str
@@ -77,6 +78,7 @@ def latest(latest_run) -> LatestRun:
     return LatestRun(
         silver=silver_path,
         risk=-model.decision_function(features),
+        destinations=silver["dst_ip"].astype(str).to_numpy(),
         evaluation=eval_path.rpartition("/")[2],
         anomaly_rate=float(metrics["anomaly_rate"]),
         model=model_path.rpartition("/")[2],
@@ -145,6 +147,37 @@ def test_download_holds_exactly_the_alerts_table(page, served_app, latest):
     assert few["dst_ip"].tolist() == alerts_column(page, "dst_ip").all_text_contents()
     assert few["risk"].tolist() == pytest.approx(shown_risks(page), abs=1e-6)
     assert (few["risk"] >= threshold).all()
+
+
+def test_alert_pages_and_search_are_served_a_page_at_a_time(page, served_app,
+                                                            latest):
+    open_dashboard(page, served_app)
+    alerts = latest.alerts_at(DEFAULT_THRESHOLD)
+    assert alerts > 2 * PAGE_SIZE
+    position = page.locator(".alerts-position")
+    expect(position).to_contain_text(f"Alerts 1 to {PAGE_SIZE} of {alerts:,}")
+
+    page.get_by_role("button", name="Next ▶").click()
+    expect(position).to_contain_text(f"Alerts {PAGE_SIZE + 1} to {2 * PAGE_SIZE}")
+    expect(alerts_column(page, "risk")).to_have_count(PAGE_SIZE)
+    assert shown_risks(page) == pytest.approx(
+        latest.top_risks(2 * PAGE_SIZE)[PAGE_SIZE:], abs=1e-6)
+
+    flagged = latest.risk >= DEFAULT_THRESHOLD
+    counts = pd.Series(latest.destinations[flagged]).value_counts()
+    # An address inside no other one, so the search finds it alone.
+    wanted = next(address for address in counts.index[::-1]
+                  if not any(address in other and address != other
+                             for other in latest.destinations))
+    matches = int((latest.destinations[flagged] == wanted).sum())
+    search = page.locator(".alerts-search input")
+    search.fill(wanted)
+    search.press("Enter")
+    expect(position).to_contain_text(f"of {matches:,} · page 1 of")
+    shown = alerts_column(page, "dst_ip")
+    expect(shown).to_have_count(min(matches, PAGE_SIZE))
+    assert set(shown.all_text_contents()) == {wanted}
+    assert len(download_alerts(page)) == matches
 
 
 def test_status_area_never_shows_the_secret_key(page, served_app, s3_server):
