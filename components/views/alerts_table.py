@@ -94,7 +94,7 @@ class AlertsTable(pn.viewable.Viewer):
         """Every matching alert, in the shown order, as the table shows them."""
         if self._summary is None:
             return pd.DataFrame()
-        return self._frame(self._shown)
+        return self._summary.alerts_table(self._shown, self._columns)
 
     def csv(self) -> io.StringIO:
         buffer = io.StringIO()
@@ -110,7 +110,7 @@ class AlertsTable(pn.viewable.Viewer):
         self._shown = self._summary.ordered(found, self.sort_by,
                                             self.order == "descending")
         with param.edit_constant(self):
-            self.matches = _count(self._shown)
+            self.matches = self._summary.row_count(self._shown)
         if self.page != 1:
             self.page = 1  # fills the page through its watcher
         else:
@@ -122,15 +122,13 @@ class AlertsTable(pn.viewable.Viewer):
         self.page = min(self.page, self.pages)
         start = (self.page - 1) * self.page_size
         stop = min(start + self.page_size, self.matches)
-        self._table.value = self._frame(_part(self._shown, start, stop))
+        self._table.value = self._summary.alerts_table(
+            self._shown, self._columns, start, stop)
         self._table.height = TABLE_CHROME_PX + ROW_PX * self.page_size
         self._position.object = _position_text(start, stop, self.matches,
                                                self.page, self.pages)
         self._previous.disabled = self.page <= 1
         self._next.disabled = self.page >= self.pages
-
-    def _frame(self, rows: slice | np.ndarray) -> pd.DataFrame:
-        return self._summary.alerts_table(rows, self._columns)
 
     def _turn(self, step: int) -> None:
         self.page = int(np.clip(self.page + step, 1, self.pages))
@@ -152,17 +150,6 @@ class AlertsTable(pn.viewable.Viewer):
             self._table,
             pn.Row(self._previous, self._next, self._position),
             sizing_mode="stretch_width")
-
-
-def _count(rows: slice | np.ndarray) -> int:
-    return rows.stop - (rows.start or 0) if isinstance(rows, slice) else rows.size
-
-
-def _part(rows: slice | np.ndarray, start: int, stop: int) -> slice | np.ndarray:
-    if isinstance(rows, slice):
-        first = rows.start or 0
-        return slice(first + start, first + stop)
-    return rows[start:stop]
 
 
 def _position_text(start: int, stop: int, matches: int, page: int,

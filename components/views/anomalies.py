@@ -323,7 +323,7 @@ class AnomalyView(CatalogView):
 
     @param.depends("threshold", "source_hosts")
     def _alert_times(self):
-        alerts = self.summary.plot_frame[["time", "risk"]].iloc[self._alert_rows()]
+        alerts = self.summary.alert_times(self._alert_rows())
         return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
 
     def _size_scatter(self, summary: EventSummary):

@@ -108,13 +108,22 @@ class EventSummary:
         return pd.DataFrame({"address": self.addresses[column][top],
                              "alerts": counts[top]}).iloc[::-1]
 
-    def alerts_table(self, rows: slice | np.ndarray, columns: list[str]
-                     ) -> pd.DataFrame:
-        """The given rows, in the given order, for display. Addresses stay
-        categorical: a page is turned into text when it is sent."""
+    def alerts_table(self, rows: slice | np.ndarray, columns: list[str],
+                     start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """The given rows, in the given order, for display; from ``start`` to
+        ``stop`` of them when given (a page). Addresses stay categorical: a
+        page is turned into text when it is sent."""
         present = [c for c in columns if c in self.table_frame]
-        alerts = self.table_frame[present].iloc[rows].reset_index(drop=True)
+        part = _part(rows, start, self.row_count(rows) if stop is None else stop)
+        alerts = self.table_frame[present].iloc[part].reset_index(drop=True)
         return alerts.rename(columns={"timestamp": "time (UTC)"})
+
+    @staticmethod
+    def row_count(rows: slice | np.ndarray) -> int:
+        """How many rows a choice of rows holds."""
+        if isinstance(rows, slice):
+            return rows.stop - (rows.start or 0)
+        return int(rows.size)
 
     def matching(self, rows: slice | np.ndarray, text: str) -> slice | np.ndarray:
         """Those of ``rows`` whose address, protocol, host or user contains
@@ -147,6 +156,10 @@ class EventSummary:
         positions = as_positions(rows)
         keys = self._sort_keys(column, positions, descending)
         return positions[np.argsort(keys, kind="stable")]
+
+    def alert_times(self, rows: slice | np.ndarray) -> pd.DataFrame:
+        """Time and risk of the alerts, for drawing them as an image."""
+        return self.plot_frame[["time", "risk"]].iloc[rows]
 
     def alert_points(self, rows: slice | np.ndarray) -> pd.DataFrame:
         """Time and risk of the alerts, with their addresses for hovering."""
@@ -203,6 +216,14 @@ def as_positions(rows: slice | np.ndarray) -> np.ndarray:
     if isinstance(rows, slice):
         return np.arange(rows.start or 0, rows.stop, dtype=np.int64)
     return rows
+
+
+def _part(rows: slice | np.ndarray, start: int, stop: int) -> slice | np.ndarray:
+    """Rows ``start`` to ``stop`` of a choice of rows, without copying a prefix."""
+    if isinstance(rows, slice):
+        first = rows.start or 0
+        return slice(first + start, first + stop)
+    return rows[start:stop]
 
 
 def _table_frame(frame: pd.DataFrame) -> pd.DataFrame:
