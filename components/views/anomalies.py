@@ -76,6 +76,9 @@ class AnomalyView(CatalogView):
         self._slider.param.watch(self._typed_threshold, "value")
         self.param.watch(lambda event: setattr(self._slider, "value", event.new),
                          "threshold")
+        self._moving_range = False
+        self._threshold_note = pn.pane.Markdown(
+            "", css_classes=["threshold-note"], margin=(18, 10, 0, 10))
         self._hosts = pn.widgets.MultiChoice.from_param(
             self.param.source_hosts, label="Source hosts (empty: all)", width=360)
         self.alerts_table = AlertsTable(page_size=self.page_size)
@@ -103,13 +106,27 @@ class AnomalyView(CatalogView):
         self._reload()
 
     def _typed_threshold(self, event) -> None:
-        """Take a typed threshold when it is a number; an emptied box shows the
-        threshold in force again instead of failing."""
+        """Take a typed threshold when it is a number, held to the range of
+        the scores with a note saying so; an emptied box shows the threshold
+        in force again instead of failing."""
         value = event.new
-        if isinstance(value, int | float) and np.isfinite(value):
-            self.threshold = float(value)
-        else:
+        if self._moving_range:
+            return
+        if not (isinstance(value, int | float) and np.isfinite(value)):
             self._slider.value = self.threshold
+            return
+        note = ""
+        if self.summary is not None:
+            low, high = self.summary.risk_range
+            if not low <= value <= high:
+                side = "above the highest" if value > high else "below the lowest"
+                value = float(np.clip(value, low, high))
+                note = (f"{event.new:g} is {side} risk in these events; "
+                        f"the threshold is {value:.4f}.")
+        self.threshold = float(value)
+        if self._slider.value != self.threshold:
+            self._slider.value = self.threshold  # comes back here, in range
+        self._threshold_note.object = note
 
     def _load(self) -> ScoredEvents:
         if self.data is not None:
@@ -182,13 +199,10 @@ class AnomalyView(CatalogView):
             (previous.source, previous.scored_with)
             == (summary.source, summary.scored_with))
         low, high = summary.risk_range
-        # Typed values are held to the range of the scores, like the slider.
-        self._slider.param.update(start=low, end=high, fixed_start=low,
-                                  fixed_end=high,
-                                  step=max((high - low) / 500, 1e-6))
         # A re-read of the same table keeps the analyst's choices.
         start = self.threshold if same_table else summary.default_threshold
         threshold = float(np.clip(start, low, high))
+        self._set_slider_range(low, high, threshold)
         hosts = [h for h in self.source_hosts
                  if h in summary.source_addresses] if same_table else []
         # The outputs get their values (the table its rows, and so its
@@ -204,6 +218,24 @@ class AnomalyView(CatalogView):
             self.threshold = threshold
             self.error = ""
             self.summary = summary
+
+    def _set_slider_range(self, low: float, high: float, value: float) -> None:
+        """Move the slider to another table's range of risk.
+
+        The browser applies each change in turn; going through the union of
+        both ranges keeps the value inside the bounds at every step, even when
+        the ranges do not overlap.
+        """
+        slider = self._slider
+        slider.param.update(start=min(slider.start, low), end=max(slider.end, high))
+        self._threshold_note.object = ""
+        # Not yet the view's threshold: its outputs follow with the summary.
+        self._moving_range = True
+        try:
+            slider.value = value
+        finally:
+            self._moving_range = False
+        slider.param.update(start=low, end=high, step=max((high - low) / 500, 1e-6))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._heading(), pn.panel(self._loading_line),
@@ -226,7 +258,7 @@ class AnomalyView(CatalogView):
         if self.summary is None:
             return problem(self.error, "No events to show")
         summary = self.summary
-        controls = pn.Row(self._slider, self._hosts)
+        controls = pn.Row(self._slider, self._threshold_note, self._hosts)
         plots = pn.GridBox(
             self._histogram(summary), self._timeline(summary),
             self._size_scatter(summary),
