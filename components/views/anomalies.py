@@ -338,8 +338,11 @@ class AnomalyView(CatalogView):
     def _timeline(self, summary: EventSummary):
         events = hv.Points(summary.plot_frame, kdims=["time", "risk"], vdims=[])
         if self._rasterised(summary):
-            layers = (event_raster(events, EVENT_COLOR)
-                      * event_raster(hv.DynamicMap(self._alert_times), ALERT_COLOR))
+            choices = hv.streams.Params(self, ["threshold", "source_hosts"])
+            layers = (event_raster(summary.images, "events over time",
+                                   lambda: events, EVENT_COLOR)
+                      * event_raster(summary.images, "alerts over time",
+                                     self._alert_times, ALERT_COLOR, (choices,)))
         else:
             layers = (events.opts(color=EVENT_COLOR, size=3, alpha=0.5)
                       * hv.DynamicMap(self._alert_points))
@@ -353,9 +356,9 @@ class AnomalyView(CatalogView):
                          vdims=["src_ip", "dst_ip"]).opts(
             color=ALERT_COLOR, size=4, tools=["hover"])
 
-    @param.depends("threshold", "source_hosts")
-    def _alert_times(self):
-        alerts = self.summary.alert_times(self._alert_rows())
+    def _alert_times(self, threshold: float, source_hosts: list[str]) -> hv.Points:
+        summary = self.summary
+        alerts = summary.alert_times(summary.alert_rows(threshold, source_hosts))
         return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
 
     def _size_scatter(self, summary: EventSummary):
@@ -364,10 +367,11 @@ class AnomalyView(CatalogView):
                            vdims=["risk"])
         style = {"cmap": "inferno_r", "colorbar": True, "tools": ["hover"]}
         if self._rasterised(summary):
-            points = mean_raster(points, "risk").opts(**style)
+            shown = mean_raster(summary.images, "bytes against duration",
+                                lambda: points, "risk").opts(**style)
         else:
-            points = points.opts(color="risk", size=4, alpha=0.7, **style)
-        return points.opts(title="Bytes against duration (log10 of 1 + value)",
+            shown = points.opts(color="risk", size=4, alpha=0.7, **style)
+        return shown.opts(title="Bytes against duration (log10 of 1 + value)",
                            responsive=True, height=280)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..readers import ScoredEvents
 from ..readers.events import riskiest_first
+from .rasters import SharedImages
 
 HISTOGRAM_BINS = 60
 TOP_ADDRESSES = 10
@@ -63,6 +64,8 @@ class EventSummary:
         self.table_frame = _table_frame(frame)
         self.plot_frame = _plot_frame(frame, self.table_frame["timestamp"])
         self._last_rows: tuple = (None, None)
+        # Plot images of this table, aggregated once for every page.
+        self.images = SharedImages()
 
     @property
     def label(self) -> str:

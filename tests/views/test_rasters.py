@@ -1,0 +1,73 @@
+"""Large tables are drawn as images aggregated once and shared by every page."""
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.document import Document
+
+import dashboard.app  # noqa: F401  (the served app's Panel and HoloViews setup)
+from components.readers import normalise_events
+from components.views.anomalies import AnomalyView
+from components.views.event_summary import EventSummary
+
+EVENTS = 5_000
+
+
+@pytest.fixture(scope="module")
+def summary() -> EventSummary:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "timestamp": pd.Timestamp("2018-12-22", tz="UTC")
+        + pd.to_timedelta(rng.integers(0, 86_400, EVENTS), unit="s"),
+        "src_ip": rng.choice([f"10.0.0.{i}" for i in range(5)], EVENTS),
+        "dst_ip": "192.0.2.9", "protocol": "tcp",
+        "bytes": rng.integers(0, 10**6, EVENTS), "duration": rng.random(EVENTS),
+        "anomaly_score": rng.normal(0.0, 0.1, EVENTS),
+    })
+    return EventSummary(normalise_events(frame, "events.parquet"))
+
+
+def drawn_timeline(summary: EventSummary, **params):
+    """A page's timeline, rendered as a served page would render it."""
+    view = AnomalyView(raster_above=1_000, **params)
+    view._apply_summary(summary)
+    timeline = view._timeline(summary)
+    pn.pane.HoloViews(timeline).get_root(Document())
+    return view, timeline
+
+
+def pixel_totals(timeline) -> list[float]:
+    return [float(np.nansum(layer.data[layer.vdims[0].name].values))
+            for layer in timeline.last]
+
+
+def test_images_count_every_event_and_every_alert(summary):
+    view, timeline = drawn_timeline(summary)
+    alerts, total = summary.count_alerts(view.threshold, [])
+    assert 0 < alerts < total == EVENTS
+    assert pixel_totals(timeline) == [total, alerts]
+
+    host = summary.source_addresses[0]
+    view.param.update(threshold=0.05, source_hosts=[host])
+    assert pixel_totals(timeline) == [total, summary.count_alerts(0.05, [host])[0]]
+
+
+def test_empty_pixels_are_missing_so_they_stay_transparent(summary):
+    _view, timeline = drawn_timeline(summary)
+    events = timeline.last.get(0)
+    values = events.data[events.vdims[0].name].values
+    assert values.dtype == np.float32
+    assert np.isnan(values).any() and not (values == 0).any()
+
+
+def test_a_second_page_reuses_the_images_of_the_first(summary):
+    drawn_timeline(summary)
+    aggregated = summary.images.aggregated
+    view, timeline = drawn_timeline(summary)
+    assert summary.images.aggregated == aggregated
+
+    view.threshold = 0.123
+    # Only the alerts changed: one new image, the events' image is reused.
+    assert summary.images.aggregated == aggregated + 1
+    assert pixel_totals(timeline)[1] == summary.count_alerts(0.123, [])[0]
