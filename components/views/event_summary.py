@@ -59,6 +59,11 @@ class EventSummary:
                           for name in ("src_ip", "dst_ip")}
         self.src_codes = self.codes["src_ip"]
         self.source_addresses = list(self.addresses["src_ip"])
+        # Events per source address: the events among chosen hosts are a sum
+        # over the chosen addresses, not a pass over every row.
+        known = self.src_codes[self.src_codes >= 0]
+        self._events_per_source = np.bincount(
+            known, minlength=len(self.source_addresses))
         self.histogram = np.histogram(finite, bins=HISTOGRAM_BINS,
                                       range=self.risk_range)
         self.table_frame = _table_frame(frame)
@@ -99,8 +104,8 @@ class EventSummary:
         if not hosts:
             return self._alerts_at(threshold), int(self.risk.size)
         alerts = self.alert_rows(threshold, hosts)
-        chosen = self._host_lookup(hosts)[self.src_codes]
-        return int(alerts.size), int(np.count_nonzero(chosen))
+        chosen = self._events_per_source[self._host_lookup(hosts)].sum()
+        return int(alerts.size), int(chosen)
 
     def top_addresses(self, rows: slice | np.ndarray, column: str) -> pd.DataFrame:
         """The most frequent addresses in ``column`` among ``rows``, most last."""

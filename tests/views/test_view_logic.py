@@ -47,3 +47,15 @@ def test_store_text_renders_as_itself_not_as_markup():
     assert "<img" not in text and "](" not in text
     assert text.replace("\\", "").replace("&lt;", "<").replace("&gt;", ">") == (
         hostile)
+
+
+def test_counts_among_chosen_hosts_match_a_plain_count():
+    summary = _summary([0.1, 0.7, np.nan, 0.9, 0.2, 0.8])
+    frame = summary.table_frame
+    for hosts in (["10.0.0.1"], ["10.0.0.2"], ["10.0.0.1", "10.0.0.2"],
+                  ["10.9.9.9"]):
+        chosen = frame["src_ip"].astype(str).isin(hosts)
+        for threshold in (0.0, 0.5, 0.85):
+            alerts, total = summary.count_alerts(threshold, hosts)
+            assert total == int(chosen.sum()), hosts
+            assert alerts == int((chosen & (frame["risk"] >= threshold)).sum())
