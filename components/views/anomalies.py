@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from concurrent.futures import Future
+from functools import partial
 
 import holoviews as hv
 import numpy as np
@@ -342,7 +343,8 @@ class AnomalyView(CatalogView):
             layers = (event_raster(summary.images, "events over time",
                                    lambda: events, EVENT_COLOR)
                       * event_raster(summary.images, "alerts over time",
-                                     self._alert_times, ALERT_COLOR, (choices,)))
+                                     partial(_alert_times, summary), ALERT_COLOR,
+                                     (choices,)))
         else:
             layers = (events.opts(color=EVENT_COLOR, size=3, alpha=0.5)
                       * hv.DynamicMap(self._alert_points))
@@ -356,11 +358,6 @@ class AnomalyView(CatalogView):
                          vdims=["src_ip", "dst_ip"]).opts(
             color=ALERT_COLOR, size=4, tools=["hover"])
 
-    def _alert_times(self, threshold: float, source_hosts: list[str]) -> hv.Points:
-        summary = self.summary
-        alerts = summary.alert_times(summary.alert_rows(threshold, source_hosts))
-        return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
-
     def _size_scatter(self, summary: EventSummary):
         points = hv.Points(summary.plot_frame, kdims=["log10 duration (s)",
                                                       "log10 bytes"],
@@ -373,6 +370,16 @@ class AnomalyView(CatalogView):
             shown = points.opts(color="risk", size=4, alpha=0.7, **style)
         return shown.opts(title="Bytes against duration (log10 of 1 + value)",
                            responsive=True, height=280)
+
+
+def _alert_times(summary: EventSummary, threshold: float,
+                 source_hosts: list[str]) -> hv.Points:
+    """Where the alerts of ``summary`` are in time. Bound to the summary a
+    plot was drawn for: its images are stored with that table's, and a plot
+    left over from the table shown before must not store this one's alerts
+    there."""
+    alerts = summary.alert_times(summary.alert_rows(threshold, source_hosts))
+    return hv.Points(alerts, kdims=["time", "risk"], vdims=[])
 
 
 class AddressBars:

@@ -154,7 +154,8 @@ class EventSummary:
 
     def ordered(self, rows: slice | np.ndarray, column: str,
                 descending: bool) -> slice | np.ndarray:
-        """``rows`` ordered by ``column``; ties keep the riskiest first.
+        """``rows`` ordered by ``column``; ties keep the riskiest first and
+        missing values come last in either direction.
 
         The rows are held riskiest first, so that order costs nothing; any
         other is one stable sort of the chosen rows' keys.
@@ -162,8 +163,12 @@ class EventSummary:
         if column == "risk" and descending:
             return rows
         positions = as_positions(rows)
-        keys = self._sort_keys(column, positions, descending)
-        return positions[np.argsort(keys, kind="stable")]
+        keys, missing = self._sort_keys(column, positions)
+        present = np.flatnonzero(~missing)
+        chosen = keys[present]
+        # Negated, a stable ascending sort is descending with ties in order.
+        order = np.argsort(-chosen if descending else chosen, kind="stable")
+        return positions[np.concatenate([present[order], np.flatnonzero(missing)])]
 
     def alert_times(self, rows: slice | np.ndarray) -> pd.DataFrame:
         """Time and risk of the alerts, for drawing them as an image."""
@@ -182,30 +187,28 @@ class EventSummary:
             self.codes[column] = self.table_frame[column].cat.codes.to_numpy()
         return self.codes[column]
 
-    def _sort_keys(self, column: str, positions: np.ndarray,
-                   descending: bool) -> np.ndarray:
-        """Keys for the rows at ``positions`` whose ascending order is
-        ``column``'s order as the table shows it, in the chosen direction;
-        what is missing sorts last either way."""
+    def _sort_keys(self, column: str, positions: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Numbers ordering ``column`` at ``positions`` as the table shows it,
+        text without regard to case as the search does, and which are missing.
+        """
         values = self.table_frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            ranks = np.argsort(np.argsort(values.cat.categories.astype(str)))
+            ranks = _text_ranks(values.cat.categories)
             codes = self._codes_of(column)[positions]
-            keys = np.where(codes >= 0, ranks[codes], -1)
-            missing = codes < 0
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            values = values.iloc[positions]
-            # Whole nanoseconds: as floats, close instants would tie.
-            keys = values.to_numpy(dtype="datetime64[ns]").astype("int64")
-            missing = values.isna().to_numpy()
-        else:
-            keys = pd.to_numeric(values.iloc[positions], errors="coerce").to_numpy(
-                dtype="float64", na_value=np.nan)
-            missing = np.isnan(keys)
-        keys = np.where(missing, 0, keys)
-        keys = -keys if descending else keys
-        last = np.iinfo(np.int64).max if keys.dtype.kind == "i" else np.inf
-        return np.where(missing, last, keys)
+            return ranks[codes], codes < 0
+        chosen = values.iloc[positions]
+        missing = chosen.isna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(chosen):
+            # Whole units of the column's own resolution: as floats, close
+            # instants would tie, and as nanoseconds far dates overflow.
+            stamps = chosen.to_numpy()
+            return stamps.view("int64"), missing
+        if pd.api.types.is_bool_dtype(chosen) or pd.api.types.is_numeric_dtype(chosen):
+            numbers = chosen.to_numpy(dtype="float64", na_value=np.nan)
+            return numbers, missing
+        text = chosen.astype("string")
+        return _text_ranks(pd.Index(text.fillna(""))), missing
 
     def _alerts_at(self, threshold: float) -> int:
         return int(np.searchsorted(self._falling, -threshold, side="right"))
@@ -217,6 +220,13 @@ class EventSummary:
             if host in self.source_addresses:
                 wanted[self.source_addresses.index(host)] = True
         return wanted
+
+
+def _text_ranks(text: pd.Index) -> np.ndarray:
+    """Each value's rank in alphabetical order, ignoring case."""
+    lowered = np.asarray(text.astype(str).str.lower(), dtype=object)
+    _unique, ranks = np.unique(lowered, return_inverse=True)
+    return ranks
 
 
 def as_positions(rows: slice | np.ndarray) -> np.ndarray:

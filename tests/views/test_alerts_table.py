@@ -135,3 +135,43 @@ def test_a_threshold_move_goes_back_to_the_first_page(raw):
     assert table.matches == int(((view.summary.table_frame["risk"] >= 0.5)
                                  & view.summary.table_frame["src_ip"].astype(str)
                                  .str.startswith("10.0.0")).sum())
+
+
+def odd_values_summary() -> EventSummary:
+    times = ["2023-05-01T00:00:00Z", "2920-01-01T00:00:00Z", "2286-01-01T00:00:00Z",
+             None, "2023-05-01T00:00:01Z", "4821-06-01T00:00:00Z"]
+    return EventSummary(normalise_events(pd.DataFrame({
+        "timestamp": pd.to_datetime(times, utc=True, format="ISO8601"),
+        "src_ip": "10.0.0.1", "dst_ip": "10.0.0.2", "protocol": "tcp",
+        "bytes": [5.0, np.inf, np.nan, -np.inf, 7.0, 1.0],
+        "duration": 1.0,
+        "action": ["Block", "allow", None, "ALLOW", "deny", "10"],
+        "ml_score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+    }), "odd.csv"))
+
+
+@pytest.mark.parametrize(("column", "descending", "expected"), [
+    # Text ignores case, as the search does; ties stay riskiest first. A
+    # missing action reads "unknown", as the table shows it.
+    ("action", False, ["10", "allow", "ALLOW", "Block", "deny", "unknown"]),
+    ("action", True, ["unknown", "deny", "Block", "allow", "ALLOW", "10"]),
+    # Infinities are values, not missing.
+    ("bytes", True, [np.inf, 7.0, 5.0, 1.0, -np.inf, np.nan]),
+    ("bytes", False, [-np.inf, 1.0, 5.0, 7.0, np.inf, np.nan]),
+])
+def test_text_and_infinite_values_sort_as_an_analyst_expects(column, descending,
+                                                             expected):
+    summary = odd_values_summary()
+    rows = summary.ordered(summary.alert_rows(0.0, []), column, descending)
+    got = summary.alerts_table(rows, [column])[column].tolist()
+    assert [None if pd.isna(v) else v for v in got] == [
+        None if (isinstance(v, float) and np.isnan(v)) or v is None else v
+        for v in expected]
+
+
+def test_dates_past_2262_sort_in_time_order():
+    summary = odd_values_summary()
+    rows = summary.ordered(summary.alert_rows(0.0, []), "timestamp", False)
+    years = [None if pd.isna(t) else t.year for t in
+             summary.alerts_table(rows, ["timestamp"])["time (UTC)"]]
+    assert years == [2023, 2023, 2286, 2920, 4821, None]

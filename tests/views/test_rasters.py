@@ -14,18 +14,22 @@ from components.views.event_summary import EventSummary
 EVENTS = 5_000
 
 
-@pytest.fixture(scope="module")
-def summary() -> EventSummary:
-    rng = np.random.default_rng(3)
+def events(seed: int, spread: float) -> EventSummary:
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame({
         "timestamp": pd.Timestamp("2018-12-22", tz="UTC")
         + pd.to_timedelta(rng.integers(0, 86_400, EVENTS), unit="s"),
         "src_ip": rng.choice([f"10.0.0.{i}" for i in range(5)], EVENTS),
         "dst_ip": "192.0.2.9", "protocol": "tcp",
         "bytes": rng.integers(0, 10**6, EVENTS), "duration": rng.random(EVENTS),
-        "anomaly_score": rng.normal(0.0, 0.1, EVENTS),
+        "anomaly_score": rng.normal(0.0, spread, EVENTS),
     })
-    return EventSummary(normalise_events(frame, "events.parquet"))
+    return EventSummary(normalise_events(frame, f"events_{seed}.parquet"))
+
+
+@pytest.fixture(scope="module")
+def summary() -> EventSummary:
+    return events(3, 0.1)
 
 
 def drawn_timeline(summary: EventSummary, **params):
@@ -71,3 +75,21 @@ def test_a_second_page_reuses_the_images_of_the_first(summary):
     # Only the alerts changed: one new image, the events' image is reused.
     assert summary.images.aggregated == aggregated + 1
     assert pixel_totals(timeline)[1] == summary.count_alerts(0.123, [])[0]
+
+
+def test_a_plot_left_from_the_table_before_stores_nothing_in_it(summary):
+    """Switching tables moves the threshold, which the old table's plot still
+    follows; what it draws must be its own table's alerts, or every page
+    asking for that image later would be shown another table's."""
+    other = events(5, 0.3)
+    view, _old_timeline = drawn_timeline(summary)
+    view._apply_summary(other)
+    view.threshold = 0.07
+    alert_images = [(dict(key[1]), image)
+                    for key, image in summary.images._images.items()
+                    if key[0] == "alerts over time"]
+    assert len(alert_images) >= 2
+    for choices, image in alert_images:
+        counted = float(np.nansum(image.data[image.vdims[0].name].values))
+        assert counted == summary.count_alerts(choices["threshold"],
+                                               list(choices["source_hosts"]))[0]
