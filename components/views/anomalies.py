@@ -23,6 +23,7 @@ from .base import CatalogView, notice, problem, shows_problems
 from .event_summary import EventSummary
 from .rasters import event_raster, mean_raster
 from .text import as_text
+from .threshold import ThresholdControl
 
 log = get_logger(__name__)
 
@@ -71,9 +72,8 @@ class AnomalyView(CatalogView):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._slider = pn.widgets.EditableFloatSlider(
-            label="Risk threshold (alerts at and above)", width=360,
-            value=self.threshold, step=0.001, format="0.0000")
+        self._slider = ThresholdControl(
+            label="Risk threshold (alerts at and above)", value=self.threshold)
         self._slider.param.watch(self._typed_threshold, "value")
         self.param.watch(lambda event: setattr(self._slider, "value", event.new),
                          "threshold")
@@ -221,22 +221,15 @@ class AnomalyView(CatalogView):
             self.summary = summary
 
     def _set_slider_range(self, low: float, high: float, value: float) -> None:
-        """Move the slider to another table's range of risk.
-
-        The browser applies each change in turn; going through the union of
-        both ranges keeps the value inside the bounds at every step, even when
-        the ranges do not overlap.
-        """
-        slider = self._slider
-        slider.param.update(start=min(slider.start, low), end=max(slider.end, high))
+        """Move the threshold control to another table's range of risk."""
         self._threshold_note.object = ""
         # Not yet the view's threshold: its outputs follow with the summary.
         self._moving_range = True
         try:
-            slider.value = value
+            self._slider.param.update(value=value, start=low, end=high,
+                                      step=max((high - low) / 500, 1e-6))
         finally:
             self._moving_range = False
-        slider.param.update(start=low, end=high, step=max((high - low) / 500, 1e-6))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._heading(), pn.panel(self._loading_line),

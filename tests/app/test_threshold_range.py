@@ -79,6 +79,15 @@ def test_switching_between_disjoint_ranges_and_typing_outside(
     set_threshold(page, -3)
     expect(note).to_contain_text("-3 is below the lowest risk")
     expect(heading).to_contain_text(f"risk ≥ 0.0000: {EVENTS}")
+    # The slider keeps the scores' range whatever was typed.
+    handle = page.locator(".noUi-handle").first
+    assert float(handle.get_attribute("aria-valuemax")) == pytest.approx(0.1)
+    assert float(handle.get_attribute("aria-valuemin")) == pytest.approx(0.0)
+
+    # Too large for a float: the box shows the threshold in force again.
+    set_threshold(page, "1e309")
+    expect(slider_box(page)).to_have_value("0.0000")
+    expect(heading).to_contain_text(f"risk ≥ 0.0000: {EVENTS}")
 
     set_threshold(page, 0.05)
     expect(note).to_have_text("")
