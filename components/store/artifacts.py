@@ -20,10 +20,18 @@ class ArtifactInfo:
     size: int
     last_modified: pd.Timestamp
     etag: str
+    parts: tuple[str, ...] = ()
+    """For a folder read as one table: its Parquet objects, as names in the
+    bucket in name order; empty for a single object."""
 
     @property
     def path(self) -> str:
         return f"{self.bucket}/{self.name}"
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether this is a folder of Parquet parts rather than one object."""
+        return bool(self.parts)
 
     @property
     def suffix(self) -> str:
