@@ -7,8 +7,8 @@ the store's process-wide cache, so many sessions cost one read per artifact.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -16,18 +16,18 @@ import pandas as pd
 import param
 
 from . import get_logger
+from .event_tables import EventTable, load_event_table, ranked
 from .readers import (
     ModelArtifact,
     ScoredEvents,
-    normalise_events,
     read_evaluation,
     read_model,
-    read_table,
     score_events,
 )
-from .readers.events import riskiest_first, score_column_of
+from .readers.dask_events import DaskEvents
 from .readers.tables import TABLE_SUFFIXES
 from .store import ArtifactInfo, ArtifactStore, StoreConfig, latest
+from .store.dask_client import DaskSettings
 from .store.store import shared_store
 
 log = get_logger(__name__)
@@ -35,18 +35,6 @@ log = get_logger(__name__)
 MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 BUCKET_ROLES = ("models", "eval", "silver", "scores")
-
-# Columns of silver and score tables the views use; others are not read.
-EVENT_READ_COLUMNS = [
-    "timestamp", "src_ip", "dst_ip", "dest_ip", "protocol", "bytes", "duration",
-    "bytes_per_second", "anomaly_score", "ml_score", "score", "prediction",
-    "ml_is_outlier", "host", "user", "action", "label", "detailed_label",
-]
-
-# Text columns with few distinct values: read as categoricals, each distinct
-# value decoded once, so a large table's addresses cost a code per row.
-EVENT_TEXT_COLUMNS = ("src_ip", "dst_ip", "dest_ip", "protocol", "host", "user",
-                      "action", "label", "detailed_label")
 
 
 @dataclass
@@ -93,6 +81,11 @@ class Catalog(param.Parameterized):
     listing = param.Boolean(default=False, doc="""
         Whether a listing of the store is under way.""")
 
+    dask = param.ClassSelector(class_=DaskSettings, allow_None=True, doc="""
+        The Dask cluster that reads Parquet score tables (objects and folders
+        of parts) and summarises them on its workers; None reads every table
+        in this process.""")
+
     def __init__(self, **params):
         super().__init__(**params)
         # Per selector, the newest run when it was last offered.
@@ -107,7 +100,9 @@ class Catalog(param.Parameterized):
         With ``listed`` the buckets are listed before it is returned; a
         served page passes False and lists on a worker thread.
         """
-        store = shared_store(StoreConfig.from_env(environ))
+        env = os.environ if environ is None else environ
+        store = shared_store(StoreConfig.from_env(env))
+        params.setdefault("dask", DaskSettings.from_env(env))
         catalog = cls(store=store, **params)
         if listed:
             catalog.refresh()
@@ -136,7 +131,9 @@ class Catalog(param.Parameterized):
 
     def _list_role(self, role: str) -> tuple[list[ArtifactInfo], str | None]:
         try:
-            return self.store.list_artifacts(self.store.bucket(role)), None
+            # Only the scores bucket holds tables split into folders of parts.
+            return self.store.list_artifacts(self.store.bucket(role),
+                                             folders=role == "scores"), None
         except Exception as exc:
             log.warning("refresh failed role=%s reason=%s", role, exc)
             return [], str(exc)
@@ -210,8 +207,9 @@ class Catalog(param.Parameterized):
             return _empty_history(), failures
         return pd.concat(rows, ignore_index=True), failures
 
-    def load_events(self) -> ScoredEvents:
-        """The selected events, normalised; silver tables scored by the model."""
+    def load_events(self) -> ScoredEvents | DaskEvents:
+        """The selected events, normalised; silver tables scored by the model;
+        with a Dask cluster, Parquet score tables held by its workers."""
         info = self.selected_events
         if info is None:
             raise LookupError(self.why_empty("silver", "events table"))
@@ -241,9 +239,9 @@ class Catalog(param.Parameterized):
                 log.debug("preload skipped reason=%s", exc)
 
     def _events(self, info: ArtifactInfo,
-                model_info: ArtifactInfo | None) -> ScoredEvents:
-        table = self.store.load(info, read_events)
-        if isinstance(table, ScoredEvents):
+                model_info: ArtifactInfo | None) -> ScoredEvents | DaskEvents:
+        table = self._table(info)
+        if isinstance(table, ScoredEvents | DaskEvents):
             return table
         if model_info is None:
             raise LookupError(
@@ -252,7 +250,11 @@ class Catalog(param.Parameterized):
         model = self.load_model(model_info)
         return self.store.remember(
             ("scored", info.path, info.etag, model_info.path, model_info.etag),
-            lambda: _ranked(score_events(table, model, info.path)))
+            lambda: ranked(score_events(table, model, info.path)))
+
+    def _table(self, info: ArtifactInfo) -> EventTable:
+        return load_event_table(self.store, info, self.dask,
+                                silver_bucket=self.store.bucket("silver"))
 
     def why_empty(self, role: str, what: str) -> str:
         """Why there is no ``what`` to show from the ``role`` bucket."""
@@ -266,31 +268,6 @@ class Catalog(param.Parameterized):
         return f"bucket '{bucket}' holds no {what}"
 
 
-def read_event_table(data: bytes, source: str) -> pd.DataFrame:
-    """An events table with only the columns the views use."""
-    return read_table(data, source, columns=EVENT_READ_COLUMNS,
-                      categories=EVENT_TEXT_COLUMNS)
-
-
-def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
-    """A score table, normalised and riskiest first, or an unscored (silver)
-    table as read.
-
-    For a score table only the normalised frame outlives the read, so the
-    process holds one copy of it however many pages show it.
-    """
-    table = read_event_table(data, source)
-    if score_column_of(table.columns) is None:
-        return table
-    return _ranked(normalise_events(table, source))
-
-
-def _ranked(scored: ScoredEvents) -> ScoredEvents:
-    """The events riskiest first, the order every view takes them in: sorted
-    here, once, the views need no sorted copy of their own."""
-    return dataclasses.replace(scored, frame=riskiest_first(scored.frame))
-
-
 def _models(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
     return [a for a in listed.get("models", []) if a.suffix in MODEL_SUFFIXES]
 
@@ -300,7 +277,8 @@ def _silver(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
 
 
 def _score_tables(listed: dict[str, list[ArtifactInfo]]) -> list[ArtifactInfo]:
-    return [a for a in listed.get("scores", []) if a.suffix in TABLE_SUFFIXES]
+    return [a for a in listed.get("scores", [])
+            if a.partitioned or a.suffix in TABLE_SUFFIXES]
 
 
 def _split_eval_bucket(objects: list[ArtifactInfo]):

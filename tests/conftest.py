@@ -183,6 +183,27 @@ def _loopback_request(url: str, method: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def dask_cluster(aws_isolation):
+    """Two Dask worker processes and a scheduler on loopback, for the tests
+    of the Dask path; started by the first test that asks for them.
+
+    The workers inherit the AWS isolation above, so they too reach only the
+    test S3 server.
+    """
+    from distributed import LocalCluster
+
+    from components.store.dask_client import close_clients
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host=HOST, dashboard_address=None)
+    try:
+        yield cluster
+    finally:
+        close_clients()
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium, driven by Playwright."""
     with sync_playwright() as playwright:

@@ -59,8 +59,22 @@ def normalise_events(raw: pd.DataFrame, source: str,
             f"'{source}' has no score column (looked for "
             f"{', '.join(SCORE_COLUMNS)}; found {', '.join(map(str, raw.columns))})"
         )
+    events = normalised_frame(raw, source, score_column)
+    label = score_label or score_column
+    return ScoredEvents(events, source, label, default_threshold(events, label))
+
+
+def normalised_frame(raw: pd.DataFrame, source: str, score_column: str,
+                     require_scores: bool = True) -> pd.DataFrame:
+    """The events of ``raw`` in the normalised schema, scored by
+    ``score_column``.
+
+    With ``require_scores`` a table without one usable score is refused; a
+    part of a larger table (a Dask partition) may have none, so its reader
+    checks the table as a whole instead.
+    """
     try:
-        return _normalised(raw, source, score_column, score_label)
+        return _normalised(raw, source, score_column, require_scores)
     except EventsReadError:
         raise
     except Exception as exc:
@@ -71,7 +85,7 @@ def normalise_events(raw: pd.DataFrame, source: str,
 
 
 def _normalised(raw: pd.DataFrame, source: str, score_column: str,
-                score_label: str | None) -> ScoredEvents:
+                require_scores: bool) -> pd.DataFrame:
     repeated = raw.columns[raw.columns.duplicated()].unique()
     if len(repeated):
         raise EventsReadError(
@@ -91,7 +105,7 @@ def _normalised(raw: pd.DataFrame, source: str, score_column: str,
     for name in ("bytes", "duration"):
         events[name] = (pd.to_numeric(frame[name], errors="coerce")
                         if name in frame else np.nan)
-    raw_score = _scores(frame[score_column], source, score_column)
+    raw_score = _scores(frame[score_column], source, score_column, require_scores)
     events["raw_score"] = raw_score.to_numpy()
     events["risk"] = (SCORE_COLUMNS[score_column] * raw_score).to_numpy()
     events["flagged"] = _flags(frame)
@@ -101,8 +115,7 @@ def _normalised(raw: pd.DataFrame, source: str, score_column: str,
     for name in CATEGORICAL_COLUMNS:
         if name in events:
             events[name] = events[name].astype("category")
-    label = score_label or score_column
-    return ScoredEvents(events, source, label, default_threshold(events, label))
+    return events
 
 
 def default_threshold(events: pd.DataFrame, score_column: str) -> float:
@@ -153,10 +166,12 @@ def to_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
 
 
-def _scores(values: pd.Series, source: str, column: str) -> pd.Series:
-    """Scores as floats; a column with no number at all is refused."""
+def _scores(values: pd.Series, source: str, column: str,
+            required: bool = True) -> pd.Series:
+    """Scores as floats; a column with no number at all is refused when
+    ``required``."""
     scores = pd.to_numeric(values, errors="coerce").astype(float)
-    if not np.isfinite(scores.to_numpy()).any():
+    if required and not np.isfinite(scores.to_numpy()).any():
         unreadable = values[scores.isna() & values.notna()]
         example = (f", such as {str(unreadable.iloc[0])[:40]!r}"
                    if len(unreadable) else "")

@@ -44,14 +44,53 @@ def read_table(data: bytes, source: str, columns: list[str] | None = None,
 
 def _read_parquet(data: bytes, columns: list[str] | None,
                   categories: tuple[str, ...]) -> pd.DataFrame:
+    return _to_frame(parquet_table(data, columns, categories))
+
+
+def parquet_table(data: bytes, columns: list[str] | None = None,
+                  categories: tuple[str, ...] = ()) -> pa.Table:
+    """Parquet bytes as an Arrow table: only ``columns`` that exist, and the
+    text columns named in ``categories`` as dictionaries."""
     schema = pq.read_schema(pa.BufferReader(data))
     wanted = None
     if columns is not None:
         wanted = [name for name in columns if name in schema.names]
+    # pandas 3 writes its text columns as large strings.
     text = [name for name in categories if name in schema.names
-            and pa.types.is_string(schema.field(name).type)]
+            and (pa.types.is_string(schema.field(name).type)
+                 or pa.types.is_large_string(schema.field(name).type))]
     parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text)
-    frame = parquet.read(columns=wanted).to_pandas()
+    return parquet.read(columns=wanted)
+
+
+def read_parquet_parts(parts, source: str, columns: list[str] | None = None,
+                       categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Parquet parts of one table, each given as ``(bytes, name)``, read one
+    after another into one dataframe, rows in the parts' order.
+
+    A column missing from some parts is empty there; the same column with
+    different types in two parts is refused, naming ``source``.
+    """
+    tables = []
+    for data, name in parts:
+        if not data:
+            raise TableReadError(f"'{name}' is empty (0 bytes)")
+        try:
+            tables.append(parquet_table(data, columns, categories))
+        except pa.ArrowException as exc:
+            raise TableReadError(f"'{name}' is not a readable parquet file: "
+                                 f"{str(exc).splitlines()[0][:200]}") from exc
+    try:
+        table = pa.concat_tables(tables, promote_options="default")
+    except pa.ArrowException as exc:
+        raise TableReadError(f"The parts of '{source}' do not share one schema: "
+                             f"{str(exc).splitlines()[0][:200]}") from exc
+    return _to_frame(table)
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    del table
     # Arrow's allocator keeps freed buffers for reuse: after a 10M-row table
     # that is a gigabyte of resident memory the process would never use again.
     pa.default_memory_pool().release_unused()
