@@ -71,6 +71,7 @@ def serve(args: argparse.Namespace) -> None:
     import panel as pn
 
     from components.store import ConfigError
+    from components.store.dask_client import DaskSettings, check_installed
 
     try:
         # Importing the probes reads their time-out; a bad value, like a bad
@@ -78,6 +79,11 @@ def serve(args: argparse.Namespace) -> None:
         from dashboard.app import create_app, refresh_seconds
         from dashboard.health import ROUTES
         refresh_seconds()
+        # A scheduler that does not answer is reported by the anomaly view;
+        # one that could never be reached is a setting to fix now.
+        dask = DaskSettings.from_env(os.environ)
+        if dask is not None:
+            check_installed()
     except ConfigError as exc:
         sys.exit(f"soc-copilot: {exc}")
 
@@ -85,6 +91,8 @@ def serve(args: argparse.Namespace) -> None:
     log.info("serving on %s:%d; websocket origins allowed: %s",
              args.address, args.port, ", ".join(origins))
     log_access_control(control)
+    if dask is not None:
+        log.info("score tables read by the Dask cluster at %s", dask.location)
     # The probes in ROUTES are plain handlers: Panel's sign-in guards only the
     # app's own page, websocket and session routes, so Kubernetes can still
     # probe without credentials.

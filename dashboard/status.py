@@ -52,8 +52,10 @@ def status_markdown(catalog: Catalog) -> str:
                  f"last answered in full: {_when(catalog.last_good_refresh)}")
     else:
         state = "answering"
+    cluster = (f"**Dask cluster:** {as_text(catalog.dask.location)} (reads the "
+               "score tables)\n\n" if catalog.dask is not None else "")
     return (f"**Store:** {as_text(store.location)}\n\n**State:** {state}\n\n"
-            f"**Buckets:**\n{buckets}\n\n**Objects:**\n{counts}\n\n"
+            f"{cluster}**Buckets:**\n{buckets}\n\n**Objects:**\n{counts}\n\n"
             f"**Last refresh:** {refreshed}")
 
 

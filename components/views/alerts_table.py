@@ -90,7 +90,7 @@ class AlertsTable(pn.viewable.Viewer):
         """Show ``alerts`` (rows of ``summary``) from the first page."""
         if summary is not self._summary:
             self._summary = summary
-            self._columns = [c for c in COLUMNS if c in summary.table_frame]
+            self._columns = [c for c in COLUMNS if c in summary.columns]
             self.param.sort_by.objects = {SHOWN_NAMES.get(c, c): c
                                           for c in self._columns}
             if self.sort_by not in self._columns:

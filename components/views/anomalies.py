@@ -16,10 +16,12 @@ from bokeh.plotting import figure as bokeh_figure
 
 from .. import get_logger
 from ..readers import ScoredEvents, normalise_events
+from ..readers.dask_events import DaskEvents
 from ..store import latest
 from .alerts_table import AlertsTable
 from .background import run_now, run_off_loop, served_document
 from .base import CatalogView, notice, problem, shows_problems
+from .dask_summary import DaskSummary, summary_of
 from .event_summary import EventSummary
 from .rasters import event_raster, mean_raster
 from .text import as_text
@@ -60,7 +62,8 @@ class AnomalyView(CatalogView):
         images aggregated on the server (and again on zoom), so the browser
         gets pixels rather than every point; alert points lose their hover.""")
 
-    summary = param.ClassSelector(class_=EventSummary, allow_None=True,
+    summary = param.ClassSelector(class_=(EventSummary, DaskSummary),
+                                  allow_None=True,
                                   precedence=-1, doc="""
         Arrays prepared once per events table for fast recomputation.""")
 
@@ -187,6 +190,8 @@ class AnomalyView(CatalogView):
 
     def _summary_of(self, scored: ScoredEvents) -> EventSummary:
         """One summary per loaded table and process, shared by every page."""
+        if isinstance(scored, DaskEvents):
+            return summary_of(scored)
         store = self.catalog.store if self.catalog is not None else None
         if self.data is not None or store is None:
             return EventSummary(scored)
@@ -327,7 +332,7 @@ class AnomalyView(CatalogView):
         return hv.VLine(self.threshold).opts(color=ALERT_COLOR, line_width=2)
 
     def _rasterised(self, summary: EventSummary) -> bool:
-        return len(summary.plot_frame) > self.raster_above
+        return summary.always_raster or len(summary.plot_frame) > self.raster_above
 
     def _timeline(self, summary: EventSummary):
         events = hv.Points(summary.plot_frame, kdims=["time", "risk"], vdims=[])

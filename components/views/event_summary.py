@@ -32,6 +32,9 @@ class EventSummary:
     copy) or a few positions in it.
     """
 
+    always_raster = False
+    """Whether every plot is an image whatever the table's size."""
+
     def __init__(self, scored: ScoredEvents):
         self.scored = scored
         self.source = scored.source
@@ -75,6 +78,11 @@ class EventSummary:
     @property
     def label(self) -> str:
         return f"{self.source} ({len(self.frame):,} events; score: {self.score_column})"
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the alerts table can show."""
+        return list(self.table_frame.columns)
 
     @property
     def risk_range(self) -> tuple[float, float]:

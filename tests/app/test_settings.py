@@ -14,6 +14,8 @@ from tests.app.conftest import SOC_COPILOT, server_environment
     ("SOC_COPILOT_REFRESH_SECONDS", "abc", "is not a number of seconds"),
     ("SOC_COPILOT_REFRESH_SECONDS", "inf", "more than 0 seconds and finite"),
     ("SOC_COPILOT_READY_TIMEOUT", "-1", "more than 0 seconds and finite"),
+    ("SOC_COPILOT_DASK_SCHEDULER", "http://dask:8786",
+     "is not a Dask scheduler address"),
 ])
 def test_a_bad_setting_stops_the_server_naming_it(tmp_path, name, value, reason):
     env = server_environment({"SOC_COPILOT_STORE": str(tmp_path), name: value})
