@@ -72,7 +72,8 @@ def _read_with_dask(store: ArtifactStore, info: ArtifactInfo,
     paths = [dataset_path(store.config, info.bucket, name) for name in names]
     return read_dask_events(shared_client(dask), paths,
                             storage_options(store.config), info.path,
-                            EVENT_READ_COLUMNS, dask.timeout)
+                            EVENT_READ_COLUMNS, dask.timeout,
+                            part_bytes=info.size // len(names))
 
 
 def read_folder(store: ArtifactStore, info: ArtifactInfo) -> EventTable:

@@ -12,6 +12,7 @@ dependency, and this module's class is named by code that runs without it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,9 @@ log = get_logger(__name__)
 # Partial results merged per step of a tree on the workers, so that the
 # process receives one merged answer rather than one per partition.
 MERGE_FAN_IN = 8
+# Parquet bytes per held partition: about three million events of the
+# pipeline's columns, a few hundred MB once normalised.
+PARTITION_BYTES = 64 * 2**20
 # The default threshold of scores the producer did not flag: as in this
 # process, the 99th percentile of risk.
 UNFLAGGED_QUANTILE = 0.99
@@ -68,7 +72,7 @@ class DaskEvents:
     def rows(self) -> int:
         return self.offsets[-1]
 
-    @property
+    @functools.cached_property
     def partitions(self) -> list:
         """One ``dask.delayed`` per persisted partition, in table order."""
         return self.frame.to_delayed()
@@ -95,11 +99,11 @@ def compute_on(client: Any, tasks: list, timeout: float) -> list:
 
 
 def read_dask_events(client: Any, paths: list[str], storage_options: dict,
-                     source: str, columns: list[str],
-                     timeout: float) -> DaskEvents:
-    """Read the Parquet objects at ``paths`` on the cluster as one table of
-    scored events (``columns`` those worth reading, where present), and hold
-    it there normalised."""
+                     source: str, columns: list[str], timeout: float,
+                     part_bytes: int = 0) -> DaskEvents:
+    """Read the Parquet objects at ``paths`` (``part_bytes`` each, on
+    average) on the cluster as one table of scored events (``columns`` those
+    worth reading, where present), and hold it there normalised."""
     import dask.dataframe as dd
     from dask.dataframe.utils import clear_known_categories
 
@@ -110,6 +114,10 @@ def read_dask_events(client: Any, paths: list[str], storage_options: dict,
             f"'{source}' has no score column (looked for "
             f"{', '.join(SCORE_COLUMNS)}; found {', '.join(map(str, raw.columns))})")
     raw = raw[[name for name in columns if name in raw.columns]]
+    # Parts are often small (a writer's part per task): adjacent ones are
+    # read as one partition, so that each pass has fewer, larger tasks.
+    raw = raw.repartition(npartitions=_partitions(client, raw.npartitions,
+                                                  part_bytes))
     # Each partition has categories of its own: none are known in advance.
     meta = clear_known_categories(normalised_part(raw._meta, source, score_column))
     frame = client.persist(raw.map_partitions(
@@ -126,12 +134,27 @@ def read_dask_events(client: Any, paths: list[str], storage_options: dict,
     return events
 
 
+def _partitions(client: Any, read: int, part_bytes: int) -> int:
+    """How many partitions to hold: parts of about ``PARTITION_BYTES`` of
+    Parquet together, but at least two per worker thread while there are
+    parts enough."""
+    if part_bytes <= 0:
+        return read
+    threads = max(1, sum(client.nthreads().values()))
+    per_partition = max(1, PARTITION_BYTES // part_bytes)
+    wanted = max(math.ceil(read / per_partition), 2 * threads)
+    return max(1, min(read, wanted))
+
+
 def normalised_part(raw: pd.DataFrame, source: str,
                     score_column: str) -> pd.DataFrame:
-    """One partition in the normalised schema, with time as naive UTC, as
-    the table and the plots show it (on a worker)."""
+    """One partition in the normalised schema, with time as naive UTC in
+    nanoseconds, as the table and the plots take it (on a worker)."""
+    # Adjacent parts read as one partition repeat their row labels.
+    raw = raw.reset_index(drop=True)
     events = normalised_frame(raw, source, score_column, require_scores=False)
-    events["timestamp"] = events["timestamp"].dt.tz_localize(None)
+    events["timestamp"] = events["timestamp"].dt.tz_localize(None).astype(
+        "datetime64[ns]")
     return events
 
 

@@ -130,7 +130,7 @@ def candidates(part: pd.DataFrame, offset: int, query: AlertQuery, first: int,
     missing, key = sort_keys(part, positions, query, ranks)
     risk = part["risk"].to_numpy(dtype="float64")[positions]
     rows = offset + positions
-    order = _order(rows, risk, key, missing, reverse)[:first]
+    order = _first_in_order(rows, risk, key, missing, first, reverse)
     chosen = part.iloc[positions[order]].reset_index(drop=True)
     for column in chosen.columns:
         if isinstance(chosen[column].dtype, pd.CategoricalDtype):
@@ -187,6 +187,23 @@ def page_of(merged: pd.DataFrame, start: int, stop: int,
     return merged.iloc[start:stop].reset_index(drop=True)
 
 
+def _first_in_order(rows, risk, key, missing, first: int,
+                    reverse: bool) -> np.ndarray:
+    """Positions of the first ``first`` rows in the shown order. Sorting
+    every alert of a partition would cost most of a move: the rows that can
+    be among the first are picked by their key alone first (ties kept)."""
+    chosen = np.arange(len(rows))
+    if 0 < first < len(rows):
+        coarse = key.astype("float64")
+        coarse = np.where(missing, -np.inf, -coarse) if reverse else np.where(
+            missing, np.inf, coarse)
+        last = np.partition(coarse, first - 1)[first - 1]
+        chosen = np.flatnonzero(coarse <= last)
+    order = _order(rows[chosen], risk[chosen], key[chosen], missing[chosen],
+                   reverse)
+    return chosen[order[:first]]
+
+
 def _order(rows, risk, key, missing, reverse: bool) -> np.ndarray:
     """Positions in the shown order: the column's key with missing values
     last, then riskiest first, then table order; backwards with ``reverse``."""
@@ -196,26 +213,30 @@ def _order(rows, risk, key, missing, reverse: bool) -> np.ndarray:
 
 
 def plot_columns(part: pd.DataFrame) -> pd.DataFrame:
-    """The columns the plots draw, float32 where the plots never show exact
-    values, time as naive UTC in nanoseconds for Bokeh."""
+    """The columns the plots draw: time and risk as the events hold them
+    (their memory shared, not copied), sizes as float32 log10(1 + value)."""
     return pd.DataFrame({
-        "time": part["timestamp"].astype("datetime64[ns]"),
-        "risk": part["risk"].astype("float32"),
+        "time": part["timestamp"].rename("time"),
+        "risk": part["risk"],
         "log10 bytes": _log10_1p(part["bytes"]),
         "log10 duration (s)": _log10_1p(part["duration"]),
-    }, index=part.index)
+    }, index=part.index, copy=False)
 
 
 def alert_times(part: pd.DataFrame, query: AlertQuery) -> pd.DataFrame:
     """Time and risk of the partition's alerts: the alert layer's points."""
     mask = alert_mask(part, query)
-    return plot_columns(part[mask])[["time", "risk"]]
+    return pd.DataFrame({
+        "time": part["timestamp"].to_numpy(dtype="datetime64[ns]")[mask],
+        "risk": part["risk"].to_numpy(dtype="float64")[mask],
+    }, copy=False)
 
 
 def _counts(values: pd.Series, mask: np.ndarray) -> pd.Series:
     """Chosen rows per value of a categorical column, values that occur only."""
-    codes = values.cat.codes.to_numpy()[mask]
-    counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
+    # Shifted by one, a missing value's -1 lands in a first bin, dropped.
+    shifted = values.cat.codes.to_numpy()[mask].astype(np.intp) + 1
+    counts = np.bincount(shifted, minlength=len(values.cat.categories) + 1)[1:]
     seen = counts > 0
     return pd.Series(counts[seen], index=values.cat.categories.astype(str)[seen])
 

@@ -70,8 +70,11 @@ class DaskSummary:
         self._lock = threading.Lock()
         self._describe(events)
         meta = parts.plot_columns(events.frame._meta)
-        self.plot_frame = events.frame.map_partitions(parts.plot_columns, meta=meta)
-        self._alert_meta = meta[["time", "risk"]]
+        # Held on the workers beside the events, as each image (and each
+        # range HoloViews asks for) passes over every point again.
+        self.plot_frame = events.client.persist(
+            events.frame.map_partitions(parts.plot_columns, meta=meta))
+        self._alert_meta = parts.alert_times(events.frame._meta, AlertQuery(0.0))
 
     def _describe(self, events: DaskEvents) -> None:
         """Risk range, histogram, addresses and their order: two passes."""
