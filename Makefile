@@ -35,13 +35,16 @@ lint: venv
 	$(BIN)/ruff check .
 
 # Measurements, not tests: served app in Chromium on the demo store, then
-# 100k, 1M and 10M scored events on a local S3 server (docs/performance.md).
+# 100k, 1M and 10M scored events on a local S3 server, then 50M events as
+# Parquet parts through a local Dask cluster (docs/performance.md).
 # BENCH_NOTE is written under the scale table, e.g. that the machine was shared.
 BENCH_NOTE ?=
 bench: venv
 	$(BIN)/python -m benchmarks.page_load --runs 5
 	$(BIN)/python -m benchmarks.sessions --sessions 1 5 10 25 --runs 3
 	$(BIN)/python -m benchmarks.scale --runs 5 --note "$(BENCH_NOTE)"
+	$(BIN)/python -m benchmarks.dask_scale --rows 50M --parts 50 --runs 5 \
+		--note "$(BENCH_NOTE)"
 
 clean:
 	rm -rf demo-store build dist *.egg-info .pytest_cache .ruff_cache test-results
