@@ -2,8 +2,8 @@
 
 The rows are made up but shaped like the pipeline's: a few source hosts, many
 destinations, an IPv6 address, missing addresses and sizes, tied scores, and
-one part whose scores are all missing, so that every merge across parts and
-every tie rule is exercised.
+text differing in case only, and one part whose scores are all missing, so
+that every merge across parts and every tie rule is exercised.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 SOURCES = ["10.0.0.1", "10.0.0.2", "192.168.1.195", "2001:db8::5", None]
-PROTOCOLS = ["tcp", "udp", "icmp"]
+# Text that differs in case only sorts as equal, as the search matches it.
+PROTOCOLS = ["tcp", "udp", "icmp", "TCP"]
+ACTIONS = ["allow", "Deny", "deny", "ALLOW", None]
 
 
 def score_rows(rows: int, seed: int, score_column: str = "ml_score") -> pd.DataFrame:
@@ -34,6 +36,7 @@ def score_rows(rows: int, seed: int, score_column: str = "ml_score") -> pd.DataF
         "src_ip": rng.choice(SOURCES, rows, p=[0.4, 0.3, 0.2, 0.05, 0.05]),
         "dst_ip": [f"172.16.{a}.{b}" for a, b in rng.integers(0, 12, (rows, 2))],
         "protocol": rng.choice(PROTOCOLS, rows),
+        "action": rng.choice(ACTIONS, rows),
         "bytes": sizes,
         "duration": np.round(rng.exponential(2.0, rows), 2),
         score_column: scores,

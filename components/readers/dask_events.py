@@ -148,13 +148,16 @@ def _partitions(client: Any, read: int, part_bytes: int) -> int:
 
 def normalised_part(raw: pd.DataFrame, source: str,
                     score_column: str) -> pd.DataFrame:
-    """One partition in the normalised schema, with time as naive UTC in
-    nanoseconds, as the table and the plots take it (on a worker)."""
+    """One partition in the normalised schema, with time as naive UTC, as
+    the table and the plots take it, and every text column categorical, so
+    that its values are searched and ranked once each (on a worker)."""
     # Adjacent parts read as one partition repeat their row labels.
     raw = raw.reset_index(drop=True)
     events = normalised_frame(raw, source, score_column, require_scores=False)
-    events["timestamp"] = events["timestamp"].dt.tz_localize(None).astype(
-        "datetime64[ns]")
+    events["timestamp"] = events["timestamp"].dt.tz_localize(None)
+    for name, values in events.items():
+        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            events[name] = values.astype("category")
     return events
 
 

@@ -103,7 +103,7 @@ def histogram(part: pd.DataFrame, risk_range: tuple[float, float]) -> np.ndarray
 
 
 def overview(part: pd.DataFrame, offset: int, query: AlertQuery, page: int,
-             ranks: dict[str, pd.Index]) -> dict:
+             ranks: dict[str, pd.Series]) -> dict:
     """Alerts of one choice of threshold and hosts: how many, per address,
     and the first ``page`` of them in the stored order; one pass."""
     mask = alert_mask(part, query)
@@ -119,7 +119,7 @@ def count(part: pd.DataFrame, query: AlertQuery) -> int:
 
 
 def candidates(part: pd.DataFrame, offset: int, query: AlertQuery, first: int,
-               ranks: dict[str, pd.Index], mask: np.ndarray | None = None,
+               ranks: dict[str, pd.Series], mask: np.ndarray | None = None,
                reverse: bool = False) -> pd.DataFrame:
     """The first ``first`` alerts of ``part`` in the query's order (the last,
     last first, with ``reverse``), with the sort keys ``merge_pages`` orders
@@ -141,28 +141,36 @@ def candidates(part: pd.DataFrame, offset: int, query: AlertQuery, first: int,
 
 
 def sort_keys(part: pd.DataFrame, positions: np.ndarray, query: AlertQuery,
-              ranks: dict[str, pd.Index]) -> tuple[np.ndarray, np.ndarray]:
+              ranks: dict[str, pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     """Per chosen row, whether ``query.column`` is missing, and a key whose
-    rising order is the column's order in the chosen direction."""
+    rising order is the column's order in the chosen direction: text in
+    alphabetical order without regard to case, as the search; times in the
+    column's own unit, so that far dates keep their order."""
     values = part[query.column]
     if isinstance(values.dtype, pd.CategoricalDtype):
-        # Ranks among every value of the table, as text, shared by partitions.
+        # Ranks among every value of the table, shared by the partitions.
         codes = values.cat.codes.to_numpy()[positions]
-        category_rank = ranks[query.column].get_indexer(
-            values.cat.categories.astype(str))
-        keys = np.where(codes >= 0, category_rank[codes], 0).astype("int64")
+        category_rank = ranks[query.column].reindex(
+            values.cat.categories.astype(str)).to_numpy(dtype="int64")
+        keys = np.where(codes >= 0, category_rank[codes], 0)
         missing = codes < 0
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        chosen = values.iloc[positions]
-        # Whole nanoseconds: as floats, close instants would tie.
-        keys = chosen.to_numpy(dtype="datetime64[ns]").astype("int64")
-        missing = chosen.isna().to_numpy()
     else:
-        keys = pd.to_numeric(values.iloc[positions], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan)
-        missing = np.isnan(keys)
+        chosen = values.iloc[positions]
+        missing = chosen.isna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(chosen):
+            keys = chosen.to_numpy().view("int64")
+        else:
+            keys = chosen.to_numpy(dtype="float64", na_value=np.nan)
     keys = np.where(missing, 0, keys)
     return missing.astype("int8"), -keys if query.descending else keys
+
+
+def text_ranks(texts: pd.Index) -> pd.Series:
+    """Each text's rank in alphabetical order ignoring case (equal ranks
+    for texts that differ in case only)."""
+    lowered = np.asarray(texts.astype(str).str.lower(), dtype=object)
+    _unique, ranks = np.unique(lowered, return_inverse=True)
+    return pd.Series(ranks.astype("int64"), index=texts.astype(str))
 
 
 def merge_pages(pages: list[pd.DataFrame], first: int,
@@ -227,7 +235,7 @@ def alert_times(part: pd.DataFrame, query: AlertQuery) -> pd.DataFrame:
     """Time and risk of the partition's alerts: the alert layer's points."""
     mask = alert_mask(part, query)
     return pd.DataFrame({
-        "time": part["timestamp"].to_numpy(dtype="datetime64[ns]")[mask],
+        "time": part["timestamp"].to_numpy()[mask],
         "risk": part["risk"].to_numpy(dtype="float64")[mask],
     }, copy=False)
 

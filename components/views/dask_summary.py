@@ -26,6 +26,7 @@ from ..readers.dask_events import MERGE_FAN_IN, DaskEvents
 from . import dask_partitions as parts
 from .dask_partitions import AlertQuery
 from .event_summary import HISTOGRAM_BINS, TOP_ADDRESSES
+from .rasters import SharedImages
 
 log = get_logger(__name__)
 
@@ -67,6 +68,8 @@ class DaskSummary:
         self.columns = list(events.frame.columns)
         self._offsets = events.offsets
         self._answers: OrderedDict[tuple, Any] = OrderedDict()
+        # Plot images of this table, aggregated once for every page.
+        self.images = SharedImages()
         self._lock = threading.Lock()
         self._describe(events)
         meta = parts.plot_columns(events.frame._meta)
@@ -92,7 +95,7 @@ class DaskSummary:
         edges = np.histogram_bin_edges([], bins=HISTOGRAM_BINS, range=self.risk_range)
         self.histogram = (np.sum(counts, axis=0), edges)
         self._first_seen = _first_seen(facts)
-        self._ranks = {column: pd.Index(sorted(first.index))
+        self._ranks = {column: parts.text_ranks(first.index)
                        for column, first in self._first_seen.items()}
         self._sources = pd.concat([f["sources"] for f in facts]).groupby(
             level=0, sort=False).sum()

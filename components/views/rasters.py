@@ -12,6 +12,7 @@ store shared by the process, rather than aggregated and held by every page.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -94,7 +95,10 @@ def _aggregate(points: hv.Points, aggregator, x_range, y_range, width,
              if value}
     ranges = {name: value for name, value in (("x_range", x_range),
                                               ("y_range", y_range)) if value}
-    log.debug("aggregating %s points ranges=%s size=%s", len(points), ranges, sizes)
+    if log.isEnabledFor(logging.DEBUG):
+        # Counting the points of a Dask frame is a pass over the cluster.
+        log.debug("aggregating %s points ranges=%s size=%s", len(points), ranges,
+                  sizes)
     image = rasterize(points, aggregator=aggregator, dynamic=False, **sizes, **ranges)
     return _empty_as_missing(image) if isinstance(aggregator, ds.count) else image
 

@@ -40,7 +40,7 @@ HOSTS = ([], ["10.0.0.1"], ["10.0.0.2", "unknown", "nobody"])
 # Each sort column with a search: none, an address prefix, any case.
 ORDERS = [("risk", ""), ("timestamp", "172.16.1"), ("bytes", ""),
           ("src_ip", "2001:DB8"), ("dst_ip", ""), ("protocol", "172.16.1"),
-          ("raw_score", "UDP"), ("flagged", "")]
+          ("raw_score", "UDP"), ("flagged", ""), ("action", "")]
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +69,13 @@ def env(s3_server, table) -> dict[str, str]:
             "SCORES_BUCKET": SCORES}
 
 
-def catalog(env: dict[str, str], dask: DaskSettings | None = None) -> Catalog:
+def catalog(env: dict[str, str], dask: DaskSettings | None = None,
+            table: str = FOLDER) -> Catalog:
+    """A listed catalog showing ``table`` (the newest by time may be either,
+    as both are written within a second or two)."""
     listed = Catalog(store=ArtifactStore(StoreConfig.from_env(env)), dask=dask)
     listed.refresh()
+    listed.events = f"{SCORES}/{table}"
     return listed
 
 
@@ -162,11 +166,8 @@ def test_the_export_is_cut_at_its_limit(plain, dask, monkeypatch):
 
 
 def test_a_single_object_is_read_by_dask_too(env, settings):
-    plain_catalog, dask_catalog = catalog(env), catalog(env, settings)
-    for chosen in (plain_catalog, dask_catalog):
-        chosen.events = f"{SCORES}/{SINGLE}"
-    plain = EventSummary(plain_catalog.load_events())
-    dask = summary_of(dask_catalog.load_events())
+    plain = EventSummary(catalog(env, table=SINGLE).load_events())
+    dask = summary_of(catalog(env, settings, table=SINGLE).load_events())
 
     # Row groups of 300 rows: partitions smaller than the object.
     assert dask.default_threshold == plain.default_threshold == 0.0
