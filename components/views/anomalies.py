@@ -20,6 +20,7 @@ from ..store import latest
 from .background import run_now, run_off_loop, served_document
 from .base import CatalogView, notice, problem, shows_problems
 from .event_summary import EventSummary
+from .lifetime import forget_links_on_close
 from .rasters import event_raster, mean_raster
 from .text import as_text
 
@@ -78,6 +79,11 @@ class AnomalyView(CatalogView):
         self._slider.param.watch(self._typed_threshold, "value")
         self.param.watch(lambda event: setattr(self._slider, "value", event.new),
                          "threshold")
+        doc = served_document()
+        if doc is not None:
+            # Otherwise Panel's registry of the slider's browser-side callback
+            # keeps this view, and so the closed page, for good.
+            forget_links_on_close(doc, self._slider)
         self._hosts = pn.widgets.MultiChoice.from_param(
             self.param.source_hosts, label="Source hosts (empty: all)", width=360)
         self._table = pn.widgets.Tabulator(
