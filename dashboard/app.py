@@ -6,9 +6,11 @@ Served by ``soc-copilot serve`` or ``panel serve dashboard/app.py``.
 from __future__ import annotations
 
 import os
+import threading
 
 import holoviews as hv
 import panel as pn
+from bokeh.document import Document
 
 from components import get_logger
 from components.catalog import Catalog
@@ -36,8 +38,40 @@ def refresh_seconds() -> float:
                    DEFAULT_REFRESH_SECONDS)
 
 
+class PageSessions:
+    """How many pages' sessions this server process holds, logged as each
+    opens and as the server drops it.
+
+    The server drops a closed page's session some 15 to 32 s after the
+    browser leaves (and only then can its memory be reused); the log says
+    when, and how many remain.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def opened(self, doc: Document) -> None:
+        log.info("page session opened sessions=%d", self._add(1))
+        doc.on_session_destroyed(self._dropped)
+
+    def _dropped(self, session_context) -> None:
+        log.info("page session closed sessions=%d", self._add(-1))
+
+    def _add(self, change: int) -> int:
+        with self._lock:
+            self.count += change
+            return self.count
+
+
+PAGE_SESSIONS = PageSessions()
+
+
 def create_app(catalog: Catalog | None = None) -> pn.template.BaseTemplate:
     """Build one session's page; a new catalog per session, a shared store."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        PAGE_SESSIONS.opened(doc)
     try:
         catalog = catalog or Catalog.from_env(listed=False)
     except ConfigError as exc:
