@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .ordering import falling_order
+
 # Score columns we know, with the sign that turns them into risk.
 # ``anomaly_score`` is scikit-learn's decision_function: lower is more anomalous.
 SCORE_COLUMNS = {"anomaly_score": -1.0, "ml_score": 1.0, "score": 1.0}
@@ -145,8 +147,7 @@ def riskiest_first(frame: pd.DataFrame) -> pd.DataFrame:
     head = risk[:scored]
     if np.isnan(risk[scored:]).all() and bool(np.all(head[:-1] >= head[1:])):
         return frame
-    order = np.argsort(-risk, kind="stable")
-    return frame.take(order).reset_index(drop=True)
+    return frame.take(falling_order(risk)).reset_index(drop=True)
 
 
 # Epoch numbers above these magnitudes are milli-, micro- and nanoseconds:
