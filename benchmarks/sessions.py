@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -29,12 +30,22 @@ from demo.build_store import build_demo_store
 
 RENDER_TIMEOUT_MS = 300_000
 # Bokeh drops a session 15 s after its page closes and looks every 17 s; on a
-# loaded machine the drops themselves take a while.
-DROP_TIMEOUT_SECONDS = 120.0
-# Panel collects garbage 5 s after the last session it dropped.
-COLLECT_SECONDS = 8.0
+# loaded machine the drops themselves take a while. The server then releases
+# the freed memory 8 s after the last drop of a burst.
+DROP_TIMEOUT_SECONDS = 150.0
 READ_LINE = re.compile(r"read object=(\S+) bytes=")
 DROPPED_LINE = re.compile(r"page session closed sessions=")
+RELEASED_LINE = re.compile(r"memory of closed pages released rss_mb_before=\S+ "
+                           r"rss_mb_after=(\S+) python_blocks=(\d+)")
+
+
+@dataclass(frozen=True)
+class Released:
+    """The server's memory once it has released what closed pages held."""
+
+    rss_mb: float
+    python_blocks: int
+    """Python's count of its live memory blocks: whether objects are gone."""
 
 
 def open_sessions(browser, url: str, count: int) -> tuple[float, list]:
@@ -56,24 +67,22 @@ def dropped_sessions(log: Path) -> int:
     return len(DROPPED_LINE.findall(log.read_text()))
 
 
-def wait_until_dropped(log: Path, total: int,
-                       timeout: float = DROP_TIMEOUT_SECONDS) -> float:
+def wait_until_released(log: Path, total: int, pid: int,
+                        timeout: float = DROP_TIMEOUT_SECONDS) -> Released:
     """Wait until the server has dropped ``total`` page sessions since it
-    started, then for its garbage collection; the seconds waited."""
-    started = time.monotonic()
-    while dropped_sessions(log) < total:
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"the server dropped {dropped_sessions(log)} of "
-                               f"{total} page sessions in {timeout:.0f} s")
+    started and released their memory; its memory then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        drops = list(DROPPED_LINE.finditer(text))
+        releases = list(RELEASED_LINE.finditer(text))
+        if (len(drops) >= total and releases
+                and releases[-1].start() > drops[-1].start()):
+            return Released(rss_megabytes(pid), int(releases[-1].group(2)))
         time.sleep(0.5)
-    time.sleep(COLLECT_SECONDS)
-    return time.monotonic() - started
-
-
-def settled_rss(pid: int, log: Path, total: int) -> float:
-    """The server's memory once it has dropped ``total`` closed pages."""
-    wait_until_dropped(log, total)
-    return rss_megabytes(pid)
+    raise TimeoutError(f"the server dropped {dropped_sessions(log)} of {total} "
+                       f"page sessions and released their memory in "
+                       f"{timeout:.0f} s")
 
 
 def close_all(contexts: list) -> None:
@@ -91,23 +100,26 @@ def measure(browser, store: Path, count: int, folder: Path) -> dict:
     with served_app(env, log) as (url, process):
         warm_seconds, warm = open_sessions(browser, url, 1)
         close_all(warm)
-        idle = settled_rss(process.pid, log, 1)
+        idle = wait_until_released(log, 1, process.pid)
         seconds, contexts = open_sessions(browser, url, count)
         loaded = rss_megabytes(process.pid)
         close_all(contexts)
-        after = settled_rss(process.pid, log, 1 + count)
+        after = wait_until_released(log, 1 + count, process.pid)
         _seconds, contexts = open_sessions(browser, url, count)
         close_all(contexts)
-        again = settled_rss(process.pid, log, 1 + 2 * count)
+        again = wait_until_released(log, 1 + 2 * count, process.pid)
         reads = reads_per_object(log)
-    return {"sessions": count, "seconds": seconds, "idle": idle, "loaded": loaded,
-            "after": after, "again": again, "per_session": (loaded - idle) / count,
+    return {"sessions": count, "seconds": seconds, "idle": idle.rss_mb,
+            "loaded": loaded, "after": after.rss_mb, "again": again.rss_mb,
+            "per_session": (loaded - idle.rss_mb) / count,
+            "blocks_left": after.python_blocks / idle.python_blocks - 1,
             "most_reads": max(reads.values()), "objects": len(reads),
             "warm": warm_seconds}
 
 
 def summarise(runs: list[dict]) -> dict:
-    keys = ("seconds", "idle", "loaded", "after", "again", "per_session")
+    keys = ("seconds", "idle", "loaded", "after", "again", "per_session",
+            "blocks_left")
     summary = {key: statistics.median(run[key] for run in runs) for key in keys}
     summary.update(sessions=runs[0]["sessions"],
                    most_reads=max(run["most_reads"] for run in runs),
@@ -118,11 +130,13 @@ def summarise(runs: list[dict]) -> dict:
 def table(rows: list[dict]) -> str:
     header = ["sessions", "all drawn (s)", "RSS idle (MB)", "RSS open (MB)",
               "MB per session", "RSS after close (MB)",
-              "RSS after a second round (MB)", "reads per object"]
+              "RSS after a second round (MB)",
+              "Python blocks left after close", "reads per object"]
     return markdown_table(header, [[
         str(row["sessions"]), f"{row['seconds']:.1f}", f"{row['idle']:.0f}",
         f"{row['loaded']:.0f}", f"{row['per_session']:.1f}", f"{row['after']:.0f}",
-        f"{row['again']:.0f}", f"{row['most_reads']} ({row['objects']} objects)"]
+        f"{row['again']:.0f}", f"{100 * row['blocks_left']:+.1f}%",
+        f"{row['most_reads']} ({row['objects']} objects)"]
         for row in rows])
 
 
@@ -149,8 +163,11 @@ def main() -> None:
                 f"headless Chromium; medians of {args.runs} runs. RSS idle is "
                 f"after one page was drawn and closed; after close is once the "
                 f"server has dropped the closed pages' sessions (it logs each) "
-                f"and collected garbage; after a second round is the same "
-                f"after N more pages opened and closed.\n\n{text}")
+                f"and released their memory; after a second round is the same "
+                f"after N more pages opened and closed. Python blocks left is "
+                f"Python's count of its live memory blocks after close against "
+                f"idle: the closed pages' objects are gone when it is near "
+                f"0%.\n\n{text}")
         write_section("Concurrent sessions", body, describe(version))
 
 

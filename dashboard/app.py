@@ -18,6 +18,7 @@ from components.store import ConfigError
 from components.store.config import seconds
 from components.views import AnomalyView, EvaluationView, ModelView
 from components.views.text import as_text
+from dashboard.memory import MemoryRelease
 from dashboard.refresh import BackgroundRefresh
 from dashboard.status import StatusPanel, problems_banner
 
@@ -44,12 +45,14 @@ class PageSessions:
 
     The server drops a closed page's session some 15 to 32 s after the
     browser leaves (and only then can its memory be reused); the log says
-    when, and how many remain.
+    when, and how many remain. Once a burst of drops has settled, the freed
+    memory is given back to the system.
     """
 
-    def __init__(self):
+    def __init__(self, release: MemoryRelease | None = None):
         self._lock = threading.Lock()
         self.count = 0
+        self._release = release or MemoryRelease()
 
     def opened(self, doc: Document) -> None:
         log.info("page session opened sessions=%d", self._add(1))
@@ -57,6 +60,7 @@ class PageSessions:
 
     def _dropped(self, session_context) -> None:
         log.info("page session closed sessions=%d", self._add(-1))
+        self._release.page_dropped()
 
     def _add(self, change: int) -> int:
         with self._lock:
