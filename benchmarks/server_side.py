@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from bokeh.document import Document
 
 import dashboard.app  # noqa: F401  (the served app's Panel and HoloViews setup)
-from components.catalog import Catalog, read_event_table
+from components.catalog import Catalog
+from components.event_tables import read_event_table
 from components.readers import normalise_events
 from components.readers.events import riskiest_first
 from components.store import ArtifactStore, StoreConfig
