@@ -78,8 +78,9 @@ def test_a_silent_store_fails_within_the_configured_bound(proxy):
 
     assert isinstance(error, StoreError)
     assert "timeout" in str(error).lower()
-    # Two attempts of a 1 s read time-out, plus back-off: far from minutes.
-    assert 2 <= seconds < 8
+    # Two attempts of a 1 s read time-out, plus back-off: about 3 s, and 8.5 s
+    # once on a machine loaded at 14 to 20. Without the bounds it is minutes.
+    assert 2 <= seconds < 15
     assert len(proxy.requests) == 2
 
 
