@@ -158,17 +158,19 @@ def main() -> None:
     text = table(rows)
     print(text)
     if not args.no_doc:
-        body = (f"`make bench` (`python -m benchmarks.sessions`): one server "
-                f"process over the demo store, N pages opened at once in one "
-                f"headless Chromium; medians of {args.runs} runs. RSS idle is "
-                f"after one page was drawn and closed; after close is once the "
-                f"server has dropped the closed pages' sessions (it logs each) "
-                f"and released their memory; after a second round is the same "
-                f"after N more pages opened and closed. Python blocks left is "
-                f"Python's count of its live memory blocks after close against "
-                f"idle: the closed pages' objects are gone when it is near "
-                f"0%.\n\n{text}")
-        write_section("Concurrent sessions", body, describe(version))
+        machine = describe(version)
+        body = (
+            f"`make bench` (`python -m benchmarks.sessions`) on {machine}: "
+            f"one server process over the demo store, N pages opened at once "
+            f"in one headless Chromium; medians of {args.runs} runs. RSS idle "
+            f"is after one page was drawn and closed; after close is once the "
+            f"server has dropped the closed pages' sessions (it logs each) "
+            f"and released their memory; after a second round is the same "
+            f"after N more pages opened and closed. Python blocks left is "
+            f"Python's count of its live memory blocks after close against "
+            f"idle: the closed pages' objects are gone when it is near "
+            f"0%.\n\n{text}")
+        write_section("Concurrent sessions", body, machine)
 
 
 if __name__ == "__main__":
