@@ -11,6 +11,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from dashboard.memory import resident_megabytes
+
 HOST = "127.0.0.1"
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,10 +31,10 @@ def free_port() -> int:
 
 def rss_megabytes(pid: int) -> float:
     """Resident memory of a process, from the kernel's own accounting."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    megabytes = resident_megabytes(pid)
+    if megabytes is None:
+        raise RuntimeError(f"no VmRSS for process {pid}")
+    return megabytes
 
 
 @contextmanager

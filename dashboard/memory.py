@@ -39,9 +39,10 @@ def _allocator_trim() -> Callable[[int], int] | None:
         return None
 
 
-def resident_megabytes() -> float | None:
-    """This process's resident memory, from the kernel (Linux only)."""
-    status = Path("/proc/self/status")
+def resident_megabytes(pid: int | str = "self") -> float | None:
+    """A process's resident memory, from the kernel (Linux only); by default
+    this process's."""
+    status = Path(f"/proc/{pid}/status")
     if not status.exists():
         return None
     for line in status.read_text().splitlines():
