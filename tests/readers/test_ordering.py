@@ -1,11 +1,16 @@
-"""The fast riskiest-first order is exactly numpy's stable descending argsort."""
+"""The fast riskiest-first order is exactly numpy's stable descending argsort,
+and columns taken in it on two threads are exactly numpy's take."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from components.readers.ordering import falling_order
+from components.readers.ordering import (
+    PARALLEL_TAKE_ROWS,
+    falling_order,
+    taken_in_order,
+)
 
 ROWS = 200_000
 
@@ -57,3 +62,21 @@ def test_float32_scores_are_ordered_as_their_float64_values():
     values = np.random.default_rng(3).random(ROWS).astype("float32")
     assert np.array_equal(falling_order(values),
                           _stable_falling(values.astype("float64")))
+
+
+@pytest.mark.parametrize("rows", [1_000, PARALLEL_TAKE_ROWS + 7])
+def test_columns_taken_in_order_are_numpys_take(rows):
+    # Above PARALLEL_TAKE_ROWS the columns are taken on two threads.
+    random = np.random.default_rng(rows)
+    order = random.permutation(rows)
+    columns = [
+        random.normal(size=rows),
+        random.integers(-1, 120, size=rows).astype("int8"),
+        random.integers(0, 2**62, size=rows).astype("datetime64[us]"),
+        random.normal(size=rows).astype("float32"),
+    ]
+    taken = taken_in_order(columns, order)
+    assert len(taken) == len(columns)
+    for values, result in zip(columns, taken, strict=True):
+        assert result.dtype == values.dtype
+        np.testing.assert_array_equal(result, values[order])
