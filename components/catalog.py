@@ -16,7 +16,7 @@ import pandas as pd
 import param
 
 from . import get_logger
-from .event_tables import EventTable, load_event_table, ranked
+from .event_tables import EventTable, load_event_table
 from .readers import (
     ModelArtifact,
     ScoredEvents,
@@ -250,7 +250,7 @@ class Catalog(param.Parameterized):
         model = self.load_model(model_info)
         return self.store.remember(
             ("scored", info.path, info.etag, model_info.path, model_info.etag),
-            lambda: ranked(score_events(table, model, info.path)))
+            lambda: score_events(table, model, info.path))
 
     def _table(self, info: ArtifactInfo) -> EventTable:
         return load_event_table(self.store, info, self.dask,

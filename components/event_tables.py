@@ -10,13 +10,11 @@ are still scored here, as the model lives in this process.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
 from .readers import ScoredEvents, normalise_events, read_table
 from .readers.dask_events import DaskEvents
-from .readers.events import riskiest_first, score_column_of
+from .readers.events import score_column_of
 from .readers.tables import read_parquet_parts
 from .store import ArtifactCache, ArtifactInfo, ArtifactStore, StoreError
 from .store.dask_client import DaskSettings
@@ -99,8 +97,7 @@ def read_event_table(data: bytes, source: str) -> pd.DataFrame:
 
 
 def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
-    """A score table, normalised and riskiest first, or an unscored (silver)
-    table as read.
+    """A score table, normalised, or an unscored (silver) table as read.
 
     For a score table only the normalised frame outlives the read, so the
     process holds one copy of it however many pages show it.
@@ -109,14 +106,13 @@ def read_events(data: bytes, source: str) -> ScoredEvents | pd.DataFrame:
 
 
 def events_or_table(table: pd.DataFrame, source: str) -> ScoredEvents | pd.DataFrame:
-    """``table`` normalised and riskiest first when it has a score column,
-    else as it is (silver, for the model to score)."""
+    """``table`` normalised when it has a score column, else as it is
+    (silver, for the model to score).
+
+    The rows keep the order they were read in: the anomaly view finds the
+    riskiest-first order once per table and looks rows up through it, rather
+    than holding a reordered copy of every column.
+    """
     if score_column_of(table.columns) is None:
         return table
-    return ranked(normalise_events(table, source))
-
-
-def ranked(scored: ScoredEvents) -> ScoredEvents:
-    """The events riskiest first, the order every view takes them in: sorted
-    here, once, the views need no sorted copy of their own."""
-    return dataclasses.replace(scored, frame=riskiest_first(scored.frame))
+    return normalise_events(table, source)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .ordering import falling_order
-
 # Score columns we know, with the sign that turns them into risk.
 # ``anomaly_score`` is scikit-learn's decision_function: lower is more anomalous.
 SCORE_COLUMNS = {"anomaly_score": -1.0, "ml_score": 1.0, "score": 1.0}
@@ -137,17 +135,6 @@ def default_threshold(events: pd.DataFrame, score_column: str) -> float:
     if flagged_risk.size:
         return float(flagged_risk.min())
     return float(np.quantile(finite, 0.99))
-
-
-def riskiest_first(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` by falling risk, ties in table order, NaN last; unchanged
-    (not copied) when it is in that order already."""
-    risk = frame["risk"].to_numpy(dtype="float64")
-    scored = int(np.count_nonzero(~np.isnan(risk)))
-    head = risk[:scored]
-    if np.isnan(risk[scored:]).all() and bool(np.all(head[:-1] >= head[1:])):
-        return frame
-    return frame.take(falling_order(risk)).reset_index(drop=True)
 
 
 # Epoch numbers above these magnitudes are milli-, micro- and nanoseconds:

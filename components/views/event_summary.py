@@ -1,11 +1,14 @@
 """Arrays prepared once per events table so the analyst's moves stay cheap.
 
-The events are held riskiest first (sorted once per table and process): a count
-at a threshold is a binary search, and the alerts are a prefix of the rows, or
-positions in it among chosen hosts; nothing re-sorts or copies the whole table.
-Addresses are category codes, so the top addresses are a ``bincount``. The
-histogram is counted once. Plot columns are float32: the plots never show
-exact values.
+The views number the events riskiest first. The table stays as it was read;
+the summary holds the order (found once per table and process) and, in that
+order, only what every move touches: the scores, so a count at a threshold is
+a binary search; the source and destination addresses, so the alerts among
+chosen hosts and their top addresses are a prefix of codes and a
+``bincount``; and the plot columns, so the alerts are a prefix of the points.
+A page of the alerts table looks its rows up through the order. Nothing
+re-sorts or copies the whole table. The histogram is counted once. Plot
+columns are float32: the plots never show exact values.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..readers import ScoredEvents
-from ..readers.events import riskiest_first
+from ..readers.ordering import falling_order, taken_in_order
 from .rasters import SharedImages
 
 HISTOGRAM_BINS = 60
@@ -25,11 +28,13 @@ SEARCHED_COLUMNS = ("src_ip", "dst_ip", "protocol", "host", "user")
 
 
 class EventSummary:
-    """Normalised events, riskiest first, plus what the anomaly view derives.
+    """Normalised events, numbered riskiest first, plus what the anomaly view
+    derives.
 
-    The alerts at a threshold are the first rows; among chosen hosts, some of
-    those. Either way the plots and the table take a prefix (a view, not a
-    copy) or a few positions in it.
+    Row numbers here count from the riskiest event: the alerts at a threshold
+    are the first rows; among chosen hosts, some of those. Either way the
+    plots take a prefix (a view, not a copy) or a few positions in it, and the
+    table looks a page of them up through ``order``.
     """
 
     always_raster = False
@@ -41,9 +46,10 @@ class EventSummary:
         self.score_column = scored.score_column
         self.default_threshold = scored.default_threshold
         self.scored_with = scored.model_source
-        frame = riskiest_first(scored.frame)
+        frame = scored.frame
         self.frame = frame
         self.risk = frame["risk"].to_numpy(dtype="float64")
+        """Every event's risk, as the table holds them."""
         finite = self.risk[np.isfinite(self.risk)]
         if finite.size == 0:
             raise ValueError(f"'{scored.source}' has no finite score to show")
@@ -52,12 +58,11 @@ class EventSummary:
             raise ValueError(
                 f"'{scored.source}' has scores from {self.finite_range[0]:g} to "
                 f"{self.finite_range[1]:g}, a span too wide to bin or slide over")
-        # NaN is last and never an alert; negated, the rest rises, so a count
-        # at a threshold is one binary search.
-        scored_rows = int(np.count_nonzero(~np.isnan(self.risk)))
-        self._falling = -self.risk[:scored_rows]
-        self.codes = {name: frame[name].cat.codes.to_numpy()
-                      for name in ("src_ip", "dst_ip")}
+        self.order = falling_order(self.risk)
+        """The table's positions of the rows, riskiest first."""
+        self.table_frame = _table_frame(frame)
+        self._stored_codes: dict[str, np.ndarray] = {}
+        self._take_riskiest_first()
         self.addresses = {name: frame[name].cat.categories.astype(str)
                           for name in ("src_ip", "dst_ip")}
         self.src_codes = self.codes["src_ip"]
@@ -69,11 +74,34 @@ class EventSummary:
             known, minlength=len(self.source_addresses))
         self.histogram = np.histogram(finite, bins=HISTOGRAM_BINS,
                                       range=self.risk_range)
-        self.table_frame = _table_frame(frame)
-        self.plot_frame = _plot_frame(frame, self.table_frame["timestamp"])
         self._last_rows: tuple = (None, None)
         # Plot images of this table, aggregated once for every page.
         self.images = SharedImages()
+
+    def _take_riskiest_first(self) -> None:
+        """What every move reads, taken once in the riskiest-first order: the
+        scores, the source and destination codes, and the plot columns."""
+        frame = self.frame
+        risk, time, src, dst, log_bytes, log_duration = taken_in_order([
+            self.risk, self.table_frame["timestamp"].to_numpy(),
+            self._codes_of("src_ip"), self._codes_of("dst_ip"),
+            _log10_1p(frame["bytes"]), _log10_1p(frame["duration"])], self.order)
+        # NaN is last and never an alert; negated, the rest rises, so a count
+        # at a threshold is one binary search. Negated in place, to spare a
+        # copy; the plots negate it back.
+        scored_rows = int(np.count_nonzero(~np.isnan(risk)))
+        self._falling = np.negative(risk[:scored_rows], out=risk[:scored_rows])
+        self.codes = {"src_ip": src, "dst_ip": dst}
+        """Address codes, riskiest first."""
+        # Not copied into one block: the plots take the columns they draw.
+        self.plot_frame = pd.DataFrame({
+            "time": time,
+            # The rows after the scored ones are NaN, negated or not.
+            "risk": np.negative(risk, dtype="float32"),
+            "log10 bytes": log_bytes,
+            "log10 duration (s)": log_duration,
+        }, copy=False)
+        """What the plots draw, riskiest first."""
 
     @property
     def label(self) -> str:
@@ -131,7 +159,8 @@ class EventSummary:
         page is turned into text when it is sent."""
         present = [c for c in columns if c in self.table_frame]
         part = _part(rows, start, self.row_count(rows) if stop is None else stop)
-        alerts = self.table_frame[present].iloc[part].reset_index(drop=True)
+        alerts = self.table_frame[present].take(self.order[part])
+        alerts = alerts.reset_index(drop=True)
         return alerts.rename(columns={"timestamp": "time (UTC)"})
 
     @staticmethod
@@ -147,8 +176,8 @@ class EventSummary:
         needle = text.strip().lower()
         if not needle:
             return rows
-        positions = as_positions(rows)
-        keep = np.zeros(positions.size, dtype=bool)
+        stored = self.order[rows]
+        keep = np.zeros(stored.size, dtype=bool)
         for column in SEARCHED_COLUMNS:
             if column not in self.table_frame:
                 continue
@@ -157,8 +186,8 @@ class EventSummary:
                                .str.contains(needle, regex=False), dtype=bool)
             if found.any():
                 # A missing value's code is -1: it lands on the appended False.
-                keep |= np.append(found, False)[self._codes_of(column)[positions]]
-        return positions[keep]
+                keep |= np.append(found, False)[self._codes_of(column)[stored]]
+        return as_positions(rows)[keep]
 
     def ordered(self, rows: slice | np.ndarray, column: str,
                 descending: bool) -> slice | np.ndarray:
@@ -191,9 +220,11 @@ class EventSummary:
         return points
 
     def _codes_of(self, column: str) -> np.ndarray:
-        if column not in self.codes:
-            self.codes[column] = self.table_frame[column].cat.codes.to_numpy()
-        return self.codes[column]
+        """Category codes of ``column`` as the table holds them."""
+        if column not in self._stored_codes:
+            codes = self.table_frame[column].cat.codes.to_numpy()
+            self._stored_codes[column] = codes
+        return self._stored_codes[column]
 
     def _sort_keys(self, column: str, positions: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +232,12 @@ class EventSummary:
         text without regard to case as the search does, and which are missing.
         """
         values = self.table_frame[column]
+        stored = self.order[positions]
         if isinstance(values.dtype, pd.CategoricalDtype):
             ranks = _text_ranks(values.cat.categories)
-            codes = self._codes_of(column)[positions]
+            codes = self._codes_of(column)[stored]
             return ranks[codes], codes < 0
-        chosen = values.iloc[positions]
+        chosen = values.iloc[stored]
         missing = chosen.isna().to_numpy()
         if pd.api.types.is_datetime64_any_dtype(chosen):
             # Whole units of the column's own resolution: as floats, close
@@ -257,16 +289,11 @@ def _table_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None))
 
 
-def _plot_frame(frame: pd.DataFrame, naive_time: pd.Series) -> pd.DataFrame:
-    """Columns the plots draw; time shared with the table, naive UTC for Bokeh."""
-    return pd.DataFrame({
-        "time": naive_time,
-        "risk": frame["risk"].astype("float32"),
-        "log10 bytes": _log10_1p(frame["bytes"]),
-        "log10 duration (s)": _log10_1p(frame["duration"]),
-    })
-
-
 def _log10_1p(values: pd.Series) -> np.ndarray:
-    numbers = values.to_numpy(dtype="float32", na_value=np.nan)
-    return np.log10(1 + np.clip(numbers, 0, None))
+    """log10(1 + value) as float32, negative values as 0; in place, as each
+    pass over 10M rows counts."""
+    numbers = values.to_numpy(dtype="float32", na_value=np.nan, copy=True)
+    np.clip(numbers, 0, None, out=numbers)
+    np.log1p(numbers, out=numbers)
+    numbers *= np.float32(1 / np.log(10))
+    return numbers
