@@ -48,13 +48,15 @@ def count_image(points: hv.Points, sizes: dict, ranges: dict) -> hv.Image:
     parts = frame.to_delayed()
     if len(ranges) < len(RANGE_NAMES):
         ranges = {**_data_ranges(parts, kdims), **ranges}
-    template = _counts(_one_row(frame._meta[kdims]), kdims,
-                       {**sizes, **ranges, "pixel_ratio": _pixel_ratio()})
+    if len(ranges) < len(RANGE_NAMES):
+        # No point to place: the image HoloViews makes of no data.
+        return _counts(frame._meta[kdims], kdims, {**sizes, **ranges})
+    # Rasterized here, where the page's pixel ratio is known.
+    template = _counts(_one_row(frame._meta[kdims]), kdims, {**sizes, **ranges})
     name = template.vdims[0].name
     shape = template.data[name].shape
-    if len(ranges) < len(RANGE_NAMES) or 0 in shape:
-        # No point to place, or no pixel to place it in.
-        return _counts(frame._meta[kdims], kdims, {**sizes, **ranges})
+    if 0 in shape:
+        return template  # no pixel to count in (a range of one value)
     total = _total_counts(parts, kdims, _canvas(template, shape))
     log.debug("counted on the workers partitions=%d pixels=%s", len(parts), shape)
     if total is None:
@@ -90,17 +92,6 @@ def _data_ranges(parts: list, kdims: list[str]) -> dict:
     return {name: (min(found[axis][0] for found in bounds),
                    max(found[axis][1] for found in bounds))
             for axis, name in enumerate(RANGE_NAMES)}
-
-
-def _pixel_ratio() -> float:
-    """The page's pixel ratio, read here as ``rasterize`` reads it: only this
-    process knows the page."""
-    if rasterize.pixel_ratio is not None:
-        return rasterize.pixel_ratio
-    from panel import state
-
-    ratio = getattr(state.browser_info, "device_pixel_ratio", None)
-    return ratio if isinstance(ratio, int | float) else 1
 
 
 def _one_row(meta: pd.DataFrame) -> pd.DataFrame:
