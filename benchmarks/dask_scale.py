@@ -117,9 +117,10 @@ def measure(env: dict[str, str], runs: int) -> dict:
         lambda: view.__panel__().get_root(Document()))
     result["rss_loaded_mb"] = _rss_mb("VmRSS")
     thresholds = [_quantile(summary, q) for q in THRESHOLD_QUANTILES][:runs]
-    result["threshold_cpu_s"] = []
+    result["threshold_cpu_s"], result["threshold_scheduler_cpu_s"] = [], []
     result["threshold_s"] = _moves(summary, view, "threshold", thresholds,
-                                   cpu=result["threshold_cpu_s"])
+                                   cpu=result["threshold_cpu_s"],
+                                   scheduler_cpu=result["threshold_scheduler_cpu_s"])
     result["alerts_at_thresholds"] = [summary.count_alerts(t, [])[0]
                                       for t in thresholds]
     view.threshold = _quantile(summary, HOST_QUANTILE)
@@ -143,35 +144,43 @@ def _timed(step: Callable[[], object]) -> tuple[float, object]:
 
 
 def _moves(summary: DaskSummary, owner, name: str, values: list,
-           cpu: list | None = None) -> list[float]:
+           cpu: list | None = None,
+           scheduler_cpu: list | None = None) -> list[float]:
     """Seconds per move of ``owner``'s ``name``; every answer ``summary``
     kept from earlier moves is dropped first, so each move asks the cluster
     again. With ``cpu``, the CPU seconds of each move (this process and the
     workers) are appended to it: unlike the wall time, they do not grow when
-    other work shares the machine."""
+    other work shares the machine; with ``scheduler_cpu`` too, the
+    scheduler's process's, which each move also waits for."""
     seconds = []
     for value in values:
         summary._answers.clear()
-        used = _cpu_seconds(summary) if cpu is not None else 0.0
+        used = _cpu_seconds(summary) if cpu is not None else (0.0, 0.0)
         started = time.perf_counter()
         setattr(owner, name, value)
         seconds.append(time.perf_counter() - started)
         if cpu is not None:
-            cpu.append(_cpu_seconds(summary) - used)
+            now = _cpu_seconds(summary)
+            cpu.append(now[0] - used[0])
+            if scheduler_cpu is not None:
+                scheduler_cpu.append(now[1] - used[1])
         print(f"  {name} -> {str(value)[:40]}: {seconds[-1]:.2f} s", flush=True)
     return seconds
 
 
-def _cpu_seconds(summary: DaskSummary) -> float:
-    """CPU seconds used so far by this process and every worker."""
+def _cpu_seconds(summary: DaskSummary) -> tuple[float, float]:
+    """CPU seconds used so far by this process and every worker, and by the
+    scheduler's process (the benchmark's cluster process: the scheduler and
+    the nannies)."""
     import psutil
 
     def used() -> float:
         times = psutil.Process().cpu_times()
         return times.user + times.system
 
-    workers = summary.events.client.run(used)
-    return used() + sum(workers.values())
+    client = summary.events.client
+    workers = client.run(used)
+    return used() + sum(workers.values()), client.run_on_scheduler(used)
 
 
 def _quantile(summary: DaskSummary, q: float) -> float:
@@ -221,6 +230,8 @@ def report(result: dict, table: FolderTable, args, machine: str) -> str:
         ["threshold move, slowest (s)", f"{max(result['threshold_s']):.2f}"],
         ["threshold move, CPU time of app and workers, median (s)",
          f"{median(result['threshold_cpu_s']):.2f}"],
+        ["threshold move, CPU time of the scheduler's process, median (s)",
+         f"{median(result['threshold_scheduler_cpu_s']):.2f}"],
         [f"host filter move, median of {len(result['host_s'])} (s)",
          f"{median(result['host_s']):.2f}"],
         [f"search, median of {len(result['search_s'])} (s)",
@@ -257,8 +268,9 @@ def _method(result: dict, table: FolderTable, args, machine: str) -> str:
         "addresses, first page of the table and the alert layer's image are "
         "recomputed. CPU time is this process's and the workers' together: "
         "divided by the cores, it is what a move would take with the machine "
-        "to itself. RSS is this process's, from /proc; the workers' is summed "
-        "apart.")
+        "to itself; the scheduler's process, whose work a move also waits "
+        "for, is given apart. RSS is this process's, from /proc; the "
+        "workers' is summed apart.")
 
 
 def _targets(result: dict, table: FolderTable) -> str:

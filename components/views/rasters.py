@@ -23,6 +23,7 @@ from holoviews.operation.datashader import rasterize
 from holoviews.streams import PlotSize, RangeXY
 
 from .. import get_logger
+from .dask_rasters import count_image, on_dask
 
 log = get_logger(__name__)
 
@@ -99,8 +100,14 @@ def _aggregate(points: hv.Points, aggregator, x_range, y_range, width,
         # Counting the points of a Dask frame is a pass over the cluster.
         log.debug("aggregating %s points ranges=%s size=%s", len(points), ranges,
                   sizes)
-    image = rasterize(points, aggregator=aggregator, dynamic=False, **sizes, **ranges)
-    return _empty_as_missing(image) if isinstance(aggregator, ds.count) else image
+    counts = isinstance(aggregator, ds.count)
+    if counts and on_dask(points):
+        # Datashader's own Dask graph costs the scheduler seconds per image.
+        image = count_image(points, sizes, ranges)
+    else:
+        image = rasterize(points, aggregator=aggregator, dynamic=False, **sizes,
+                          **ranges)
+    return _empty_as_missing(image) if counts else image
 
 
 def _empty_as_missing(image: hv.Image) -> hv.Image:

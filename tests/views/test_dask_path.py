@@ -11,11 +11,15 @@ from __future__ import annotations
 import socket
 
 import boto3
+import datashader as ds
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import pytest
 from bokeh.document import Document
 from bokeh.models import Image, Scatter
+from dask.utils import key_split
+from distributed import get_task_stream
 
 from components.catalog import Catalog
 from components.store import ArtifactStore, StoreConfig, dask_client
@@ -25,6 +29,7 @@ from components.views.alerts_table import COLUMNS
 from components.views.anomalies import AnomalyView
 from components.views.dask_summary import DaskSummary, summary_of
 from components.views.event_summary import EventSummary
+from components.views.rasters import _aggregate
 from components.views.text import as_text as as_markdown
 from dashboard.status import status_markdown
 from tests.conftest import ACCESS_KEY, HOST, SECRET_KEY
@@ -216,6 +221,40 @@ def test_the_anomaly_view_draws_a_dask_table_as_images(env, settings, plain):
     assert not list(root.select({"type": Scatter}))
     assert f"**Dask cluster:** {as_markdown(settings.address)}" in (
         status_markdown(shown))
+
+
+# What a threshold move may run on the cluster: this project's functions,
+# and the aliases Dask makes of the persisted partitions.
+OWN_TASKS = {"overview", "alert_times", "partition_counts", "merge_counts",
+             "normalised_part"}
+
+
+def test_a_move_counts_alerts_on_the_workers_with_our_functions(env, settings,
+                                                                plain):
+    """The alert layer's image is counted by functions the workers import,
+    not by Datashader's Dask graph, whose compiled closures the scheduler
+    pickles anew for every partition's task (over a second per move at
+    twenty partitions); and it is the image HoloViews makes of the same
+    alerts in one process, pixel for pixel."""
+    view = AnomalyView(catalog=catalog(env, settings))
+    view.__panel__().get_root(Document())
+    summary = view.summary
+    with get_task_stream(summary.events.client) as stream:
+        view.threshold = 0.35
+    assert {"partition_counts", "merge_counts"} <= {
+        key_split(task["key"]) for task in stream.data} <= OWN_TASKS
+
+    (key, image), = [(key, image) for key, image in summary.images._images.items()
+                     if key[0] == "alerts over time"
+                     and dict(key[1])["threshold"] == 0.35]
+    _layer, _choices, x_range, y_range, width, height = key
+    alerts = plain.alert_points(plain.alert_rows(0.35, []))
+    wanted = _aggregate(hv.Points(alerts, kdims=["time", "risk"], vdims=[]),
+                        ds.count(), x_range, y_range, width, height)
+    name = image.vdims[0].name
+    np.testing.assert_array_equal(image.data[name].values,
+                                  wanted.data[name].values)
+    assert np.nansum(image.data[name].values) > 0
 
 
 def test_an_unreachable_scheduler_is_named_in_the_view(env, monkeypatch):

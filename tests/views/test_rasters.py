@@ -1,14 +1,19 @@
 """Large tables are drawn as images aggregated once and shared by every page."""
 
+import dask.dataframe as dd
+import datashader as ds
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import pytest
 from bokeh.document import Document
+from holoviews.operation.datashader import rasterize
 
 import dashboard.app  # noqa: F401  (the served app's Panel and HoloViews setup)
 from components.readers import normalise_events
 from components.views.anomalies import AnomalyView
+from components.views.dask_rasters import count_image
 from components.views.event_summary import EventSummary
 
 EVENTS = 5_000
@@ -93,3 +98,27 @@ def test_a_plot_left_from_the_table_before_stores_nothing_in_it(summary):
         counted = float(np.nansum(image.data[image.vdims[0].name].values))
         assert counted == summary.count_alerts(choices["threshold"],
                                                list(choices["source_hosts"]))[0]
+
+
+@pytest.mark.parametrize(("sizes", "ranges", "pixel_ratio"), [
+    ({"width": 300, "height": 120}, {}, None),
+    ({}, {"y_range": (-0.1, 0.2)}, 2),
+    ({"width": 200, "height": 80},
+     {"x_range": (pd.Timestamp("2018-12-22 06:00"), pd.Timestamp("2018-12-22 09:00")),
+      "y_range": (0.0, 0.3)}, None),
+])
+def test_counts_of_a_dask_frame_are_holoviews_counts(summary, monkeypatch, sizes,
+                                                     ranges, pixel_ratio):
+    """Counted partition by partition, the image is the one HoloViews makes
+    of every point at once: same pixels, coordinates and bounds."""
+    monkeypatch.setattr(rasterize, "pixel_ratio", pixel_ratio)
+    points = summary.plot_frame[["time", "risk"]]
+    wanted = rasterize(hv.Points(points, kdims=["time", "risk"], vdims=[]),
+                       aggregator=ds.count(), dynamic=False, **sizes, **ranges)
+    got = count_image(hv.Points(dd.from_pandas(points, npartitions=4),
+                                kdims=["time", "risk"], vdims=[]), sizes, ranges)
+    name = wanted.vdims[0].name
+    assert got.vdims == wanted.vdims and got.bounds.lbrt() == wanted.bounds.lbrt()
+    np.testing.assert_array_equal(got.data[name].values, wanted.data[name].values)
+    for axis in ("time", "risk"):
+        np.testing.assert_array_equal(got.data[axis].values, wanted.data[axis].values)
