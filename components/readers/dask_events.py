@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,13 +202,21 @@ def _quantile(events: DaskEvents, finite: int, q: float) -> float:
     below = math.floor(position)
     wanted = finite - below
     level = [delayed(largest_risks)(part, wanted) for part in events.partitions]
-    while len(level) > 1:
-        level = [delayed(merge_largest)(level[i:i + MERGE_FAN_IN], wanted)
-                 for i in range(0, len(level), MERGE_FAN_IN)]
-    (top,) = events.compute(level[0])
+    (top,) = events.compute(merged_in_tree(level, merge_largest, wanted))
     low = top[0]
     high = top[1] if top.size > 1 else low
     return float(low + (high - low) * (position - below))
+
+
+def merged_in_tree(tasks: list, merge: Callable, *args) -> Any:
+    """One task whose result is ``tasks``' results merged on the workers,
+    ``MERGE_FAN_IN`` at a time: ``merge(results, *args)`` at each level."""
+    from dask import delayed
+
+    while len(tasks) > 1:
+        tasks = [delayed(merge)(tasks[i:i + MERGE_FAN_IN], *args)
+                 for i in range(0, len(tasks), MERGE_FAN_IN)]
+    return tasks[0]
 
 
 def largest_risks(part: pd.DataFrame, count: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .event_summary import HISTOGRAM_BINS, SEARCHED_COLUMNS
+from .event_summary import HISTOGRAM_BINS, SEARCHED_COLUMNS, log10_1p
 
 ROW, MISSING, KEY, RISK = "__row", "__missing", "__key", "__risk"
 ADDRESS_COLUMNS = ("src_ip", "dst_ip")
@@ -226,8 +226,8 @@ def plot_columns(part: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "time": part["timestamp"].rename("time"),
         "risk": part["risk"],
-        "log10 bytes": _log10_1p(part["bytes"]),
-        "log10 duration (s)": _log10_1p(part["duration"]),
+        "log10 bytes": log10_1p(part["bytes"]),
+        "log10 duration (s)": log10_1p(part["duration"]),
     }, index=part.index, copy=False)
 
 
@@ -248,7 +248,3 @@ def _counts(values: pd.Series, mask: np.ndarray) -> pd.Series:
     seen = counts > 0
     return pd.Series(counts[seen], index=values.cat.categories.astype(str)[seen])
 
-
-def _log10_1p(values: pd.Series) -> np.ndarray:
-    numbers = values.to_numpy(dtype="float32", na_value=np.nan)
-    return np.log10(1 + np.clip(numbers, 0, None))

@@ -28,7 +28,7 @@ import pandas as pd
 from holoviews.operation.datashader import rasterize
 
 from .. import get_logger
-from ..readers.dask_events import MERGE_FAN_IN
+from ..readers.dask_events import merged_in_tree
 
 log = get_logger(__name__)
 RANGE_NAMES = ("x_range", "y_range")
@@ -72,10 +72,7 @@ def _total_counts(parts: list, kdims: list[str], canvas: dict) -> np.ndarray | N
 
     level = [delayed(partition_counts, pure=True)(part, kdims, canvas)
              for part in parts]
-    while len(level) > 1:
-        level = [delayed(merge_counts, pure=True)(level[i:i + MERGE_FAN_IN])
-                 for i in range(0, len(level), MERGE_FAN_IN)]
-    (total,) = compute(level[0])
+    (total,) = compute(merged_in_tree(level, merge_counts))
     return total
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import get_logger
-from ..readers.dask_events import MERGE_FAN_IN, DaskEvents
+from ..readers.dask_events import DaskEvents, merged_in_tree
 from . import dask_partitions as parts
 from .dask_partitions import AlertQuery
 from .event_summary import HISTOGRAM_BINS, TOP_ADDRESSES
@@ -208,12 +208,9 @@ class DaskSummary:
             rows.column in self._ranks) else {}
         level = self._tasks(parts.candidates, rows, first, ranks, None, reverse,
                             with_offset=True)
-        while len(level) > 1:
-            level = [delayed(parts.merge_pages)(level[i:i + MERGE_FAN_IN], first,
-                                                reverse)
-                     for i in range(0, len(level), MERGE_FAN_IN)]
+        merged = merged_in_tree(level, parts.merge_pages, first, reverse)
         (page,) = self.events.compute(
-            delayed(parts.page_of)(level[0], start, stop, reverse))
+            delayed(parts.page_of)(merged, start, stop, reverse))
         return page
 
     def _tasks(self, function, *args, with_offset: bool = False) -> list:

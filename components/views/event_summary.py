@@ -85,7 +85,7 @@ class EventSummary:
         risk, time, src, dst, log_bytes, log_duration = taken_in_order([
             self.risk, self.table_frame["timestamp"].to_numpy(),
             self._codes_of("src_ip"), self._codes_of("dst_ip"),
-            _log10_1p(frame["bytes"]), _log10_1p(frame["duration"])], self.order)
+            log10_1p(frame["bytes"]), log10_1p(frame["duration"])], self.order)
         # NaN is last and never an alert; negated, the rest rises, so a count
         # at a threshold is one binary search. Negated in place, to spare a
         # copy; the plots negate it back.
@@ -116,12 +116,6 @@ class EventSummary:
     def risk_range(self) -> tuple[float, float]:
         low, high = self.finite_range
         return (low, high) if high > low else (low - 0.5, high + 0.5)
-
-    def host_mask(self, hosts: list[str]) -> np.ndarray | None:
-        """Rows from the chosen source addresses; None when all are chosen."""
-        if not hosts:
-            return None
-        return self._host_lookup(hosts)[self.src_codes]
 
     def alert_rows(self, threshold: float, hosts: list[str]) -> slice | np.ndarray:
         """The alerts among the chosen hosts, riskiest first: a prefix of the
@@ -289,7 +283,7 @@ def _table_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(timestamp=frame["timestamp"].dt.tz_localize(None))
 
 
-def _log10_1p(values: pd.Series) -> np.ndarray:
+def log10_1p(values: pd.Series) -> np.ndarray:
     """log10(1 + value) as float32, negative values as 0; in place, as each
     pass over 10M rows counts."""
     numbers = values.to_numpy(dtype="float32", na_value=np.nan, copy=True)
